@@ -1,0 +1,174 @@
+"""The ``hwb`` command: argument parsing only; every command calls plain functions.
+
+Errors the toolkit recognises (:class:`~hwb_toolkit.errors.HwbError`) are
+printed as one plain sentence with exit code 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hwb_toolkit.errors import HwbError
+
+app = typer.Typer(
+    help="hwb-toolkit: sense-making for health and wellbeing partnerships.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")]
+PeriodOption = Annotated[
+    str, typer.Option("--period", help="Reporting month, YYYY-MM (default: this month).")
+]
+OutOption = Annotated[Path, typer.Option("--out", help="Reports folder.")]
+
+
+def this_month() -> str:
+    return date.today().strftime("%Y-%m")
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Where to create the workspace.")],
+    overwrite: Annotated[bool, typer.Option(help="Replace a folder that has files.")] = False,
+) -> None:
+    """Create a workspace from the bundled example."""
+    from hwb_toolkit.io.workspace import init_workspace
+
+    path = init_workspace(folder, overwrite=overwrite)
+    typer.echo(f"Workspace ready at {path}")
+
+
+@app.command()
+def summary(
+    workspace: WorkspaceOption,
+    area: Annotated[str, typer.Option("--area", help="Area code, e.g. E08000021.")],
+    period: Annotated[str | None, typer.Option(help="Data period (default: latest).")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Also write the table to this CSV.")] = None,
+) -> None:
+    """Print an area's indicator summary: latest values, comparisons and trends."""
+    from hwb_toolkit.indicators import summarise_area
+    from hwb_toolkit.io.workspace import Workspace
+    from hwb_toolkit.io.writers import write_text_atomically
+
+    ws = Workspace.open(workspace)
+    table = summarise_area(ws.indicators, area, period, polarity=ws.strategy.polarity())
+    shown = table[["indicator_name", "period", "value", "compared_to_england", "recent_trend"]]
+    typer.echo(shown.to_string(index=False, max_colwidth=60))
+    if csv is not None:
+        write_text_atomically(csv, table.to_csv(index=False))
+
+
+@app.command()
+def report(
+    workspace: WorkspaceOption,
+    area: Annotated[str, typer.Option("--area", help="Area code, e.g. E08000021.")],
+    period: PeriodOption = "",
+    out: OutOption = Path("reports"),
+) -> None:
+    """Build one area's monthly briefing into OUT/PERIOD/AREA/."""
+    from hwb_toolkit.pipeline import build_report
+
+    folder = build_report(workspace, area, period or this_month(), out)
+    typer.echo(f"Briefing written to {folder / 'briefing.html'}")
+
+
+@app.command()
+def batch(
+    workspace: WorkspaceOption,
+    period: PeriodOption = "",
+    out: OutOption = Path("reports"),
+    areas: Annotated[str, typer.Option(help="'all' or comma-separated area codes.")] = "all",
+    workers: Annotated[int | None, typer.Option(help="Local worker processes.")] = None,
+    executor: Annotated[str, typer.Option(help="'local' or 'dask'.")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    force: Annotated[bool, typer.Option(help="Rebuild areas already done.")] = False,
+) -> None:
+    """Build every area's briefing for a month; exits 1 if any area failed."""
+    from tqdm import tqdm
+
+    from hwb_toolkit.pipeline import run_batch
+
+    codes = None if areas == "all" else [code.strip() for code in areas.split(",") if code.strip()]
+    with tqdm(desc="briefings", unit="area", disable=None) as bar:
+        def progress(result):
+            bar.update(1)
+            bar.set_postfix_str(f"{result.area_code} {result.status}")
+
+        result = run_batch(
+            workspace,
+            period or this_month(),
+            out,
+            areas=codes,
+            workers=workers,
+            executor=executor,
+            scheduler=scheduler,
+            force=force,
+            progress=progress,
+        )
+    counts = {status: sum(a.status == status for a in result.areas) for status in ("done", "skipped", "failed")}
+    typer.echo(
+        f"{result.period}: {counts['done']} built, {counts['skipped']} already done, "
+        f"{counts['failed']} failed in {result.seconds:.1f} s; see {Path(out) / result.period / 'index.html'}"
+    )
+    for area in result.failed:
+        typer.echo(f"  {area.area_code} failed: {(area.error or '').splitlines()[0]}", err=True)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def cron_line(workspace: Path, out: Path, log: Path, hour: int = 6) -> str:
+    """The crontab entry that runs the batch for the current month on the 1st at ``hour``:00."""
+    hwb = Path(sys.executable).with_name("hwb")
+    command = (
+        f"{shlex.quote(str(hwb))} batch --workspace {shlex.quote(str(workspace.resolve()))} "
+        f"--out {shlex.quote(str(out.resolve()))} --period \"$(date +\\%Y-\\%m)\" "
+        f">> {shlex.quote(str(log.resolve()))} 2>&1"
+    )
+    return f"0 {hour} 1 * * {command}  # hwb-toolkit monthly briefings"
+
+
+@app.command()
+def schedule(
+    workspace: WorkspaceOption,
+    out: OutOption = Path("reports"),
+    log: Annotated[Path, typer.Option(help="Log file for the scheduled runs.")] = Path(
+        "reports/batch.log"
+    ),
+    hour: Annotated[int, typer.Option(min=0, max=23, help="Hour of the 1st of the month.")] = 6,
+    install: Annotated[bool, typer.Option(help="Add it to this user's crontab.")] = False,
+) -> None:
+    """Print (or install) a monthly cron entry that runs `hwb batch` for the current month."""
+    line = cron_line(workspace, out, log, hour)
+    if not install:
+        typer.echo(line)
+        return
+    current = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+    kept = [
+        entry
+        for entry in (current.stdout.splitlines() if current.returncode == 0 else [])
+        if "# hwb-toolkit monthly briefings" not in entry
+    ]
+    subprocess.run(["crontab", "-"], input="\n".join([*kept, line]) + "\n", text=True, check=True)
+    typer.echo(f"Installed: {line}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except HwbError as error:
+        typer.echo(f"hwb: {error}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,278 @@
+"""The workspace: one partnership's folder, and the one module that knows its layout.
+
+A workspace holds ``strategy.yaml``, ``indicators/`` (Fingertips exports or tidy
+files), ``voices/`` (with ``sources.yaml`` saying how to read each file),
+``actions.csv`` and the shared store ``store.sqlite``. See README.md, section
+"The workspace". Everything else asks :class:`Workspace` for tables, so a
+change of layout touches this file only.
+
+Actions live in the shared store once the workspace is in use: the first time
+the store is opened, ``actions.csv`` is imported into it (recorded in the
+store's history as an import), and from then on the store is the register that
+partners edit. Contributions and votes are the union of the voices files (read
+only: they are exports of past events) and what partners added in the store.
+"""
+
+from __future__ import annotations
+
+import shutil
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from hwb_toolkit.errors import ConfigError
+from hwb_toolkit.schema import CONTRIBUTION_COLUMNS, VOTE_COLUMNS
+
+if TYPE_CHECKING:
+    from hwb_toolkit.store import Store
+    from hwb_toolkit.system.strategy import Strategy
+
+STRATEGY_FILE = "strategy.yaml"
+INDICATORS_DIR = "indicators"
+VOICES_DIR = "voices"
+VOICES_SOURCES = "voices/sources.yaml"
+ACTIONS_FILE = "actions.csv"
+STORE_FILE = "store.sqlite"
+CACHE_DIR = ".cache"
+
+#: Who the store records as the author of rows imported from the workspace's files.
+IMPORTER = "import"
+
+
+class _Source(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContributionSource(_Source):
+    file: str
+    source: str | None = None
+    mapping: str = "canonical"
+    kind: str | None = None
+
+
+class VoteSource(_Source):
+    file: str
+    source: str | None = None
+    session: str | None = None
+    kind: Literal["dot", "approval", "rank", "agree_disagree"]
+    cap: int | None = None
+
+
+class PolisSource(_Source):
+    folder: str
+    source: str | None = None
+
+
+class VoicesSources(_Source):
+    """The parsed ``voices/sources.yaml``: which voices files to read, and how."""
+
+    contributions: list[ContributionSource] = []
+    votes: list[VoteSource] = []
+    polis: list[PolisSource] = []
+
+
+def example_workspace_path() -> Path:
+    """The example workspace bundled inside the package (read only)."""
+    return Path(str(resources.files("hwb_toolkit") / "example_workspace"))
+
+
+def init_workspace(destination: str | Path, *, overwrite: bool = False) -> Path:
+    """Copy the bundled example workspace to ``destination`` and return its path.
+
+    Refuses to write into a folder that already has files unless ``overwrite``.
+    The copy is made beside the destination and renamed into place, so an
+    interrupted init never leaves a half-copied workspace.
+    """
+    destination = Path(destination)
+    if destination.exists() and any(destination.iterdir()) and not overwrite:
+        raise ConfigError(
+            "the folder is not empty; choose a new folder or pass --overwrite", file=destination
+        )
+    staging = destination.with_name(destination.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(
+        example_workspace_path(),
+        staging,
+        ignore=shutil.ignore_patterns("__pycache__", CACHE_DIR, STORE_FILE, "*.pyc"),
+    )
+    if destination.exists():
+        shutil.rmtree(destination)
+    staging.rename(destination)
+    return destination
+
+
+class Workspace:
+    """One partnership's folder of material. Tables are read once and kept.
+
+    Use :meth:`open` to get one; attribute access reads lazily, so a page that
+    only needs the strategy does not pay for the indicator data.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+
+    @classmethod
+    def open(cls, root: str | Path) -> Workspace:
+        """Open the workspace at ``root``; :class:`ConfigError` if it is not one."""
+        workspace = cls(root)
+        if not workspace.root.is_dir():
+            raise ConfigError("workspace folder not found", file=workspace.root)
+        if not workspace.strategy_path.is_file():
+            raise ConfigError(
+                f"not a workspace: {STRATEGY_FILE} is missing (make one with 'hwb init')",
+                file=workspace.root,
+            )
+        return workspace
+
+    # --- paths -------------------------------------------------------------
+    @property
+    def strategy_path(self) -> Path:
+        return self.root / STRATEGY_FILE
+
+    @property
+    def indicators_dir(self) -> Path:
+        return self.root / INDICATORS_DIR
+
+    @property
+    def voices_dir(self) -> Path:
+        return self.root / VOICES_DIR
+
+    @property
+    def actions_path(self) -> Path:
+        return self.root / ACTIONS_FILE
+
+    @property
+    def store_path(self) -> Path:
+        return self.root / STORE_FILE
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / CACHE_DIR
+
+    # --- tables ------------------------------------------------------------
+    @cached_property
+    def strategy(self) -> Strategy:
+        """The validated strategy (vision, objectives, themes, indicators, stakeholders)."""
+        from hwb_toolkit.system.strategy import load_strategy
+
+        return load_strategy(self.strategy_path)
+
+    @cached_property
+    def indicators(self) -> pd.DataFrame:
+        """Every indicator file in ``indicators/``, in canonical columns (cached as Parquet)."""
+        from hwb_toolkit.io.fingertips import read_indicator_folder
+
+        return read_indicator_folder(self.indicators_dir, cache_dir=self.cache_dir)
+
+    @cached_property
+    def voices_sources(self) -> VoicesSources:
+        path = self.root / VOICES_SOURCES
+        if not path.is_file():
+            return VoicesSources()
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            raise ConfigError(
+                f"not valid YAML ({getattr(error, 'problem', error)})",
+                file=path,
+                row=None if mark is None else mark.line + 1,
+            ) from None
+        try:
+            return VoicesSources.model_validate(raw)
+        except ValidationError as error:
+            first = error.errors()[0]
+            key = ".".join(str(part) for part in first["loc"])
+            raise ConfigError(f"{key}: {first['msg']}", file=path) from None
+
+    @cached_property
+    def _voices_files(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        from hwb_toolkit.io.contributions import read_contributions, read_polis_export, read_votes
+
+        sources = self.voices_sources
+        contributions = [
+            read_contributions(
+                self.voices_dir / item.file, item.mapping, source=item.source, kind=item.kind
+            )
+            for item in sources.contributions
+        ]
+        votes = [
+            read_votes(self.voices_dir / item.file, item.kind, source=item.source, session=item.session)
+            for item in sources.votes
+        ]
+        for item in sources.polis:
+            polis_contributions, polis_votes = read_polis_export(self.voices_dir / item.folder)
+            contributions.append(polis_contributions)
+            votes.append(polis_votes)
+        return _concat(contributions, CONTRIBUTION_COLUMNS), _concat(votes, VOTE_COLUMNS)
+
+    def vote_caps(self) -> dict[str, int]:
+        """Most dots one participant may put on one item, by vote source (from sources.yaml)."""
+        return {
+            item.source or item.file: item.cap
+            for item in self.voices_sources.votes
+            if item.cap is not None
+        }
+
+    def contributions(self, *, include_store: bool = True) -> pd.DataFrame:
+        """Contributions from the voices files plus the visible ones partners added in the store."""
+        files, _ = self._voices_files
+        if not include_store or not self.store_path.exists():
+            return files
+        return _concat([files, self.store().contributions()], CONTRIBUTION_COLUMNS)
+
+    def votes(self, *, include_store: bool = True) -> pd.DataFrame:
+        """Votes from the voices files plus those cast in the store."""
+        _, files = self._voices_files
+        if not include_store or not self.store_path.exists():
+            return files
+        return _concat([files, self.store().votes()], VOTE_COLUMNS)
+
+    def actions(self) -> pd.DataFrame:
+        """The actions register, as held in the shared store (seeded from actions.csv)."""
+        return self.store().actions()
+
+    def store(self) -> Store:
+        """The shared store, created (and seeded with ``actions.csv``) on first use."""
+        from hwb_toolkit.store import Store
+        from hwb_toolkit.system.actions import read_actions
+
+        store = Store(self.store_path)
+        if self.actions_path.is_file() and store.actions().empty:
+            actions = read_actions(self.actions_path, strategy=self.strategy)
+            for record in actions.to_dict("records"):
+                store.save_action(record, by=f"{IMPORTER}:{ACTIONS_FILE}")
+        return store
+
+    def areas(self) -> pd.DataFrame:
+        """The areas a briefing can be made for: every area with indicator data below a
+        parent (so not England itself), with ``area_code, area_name, area_type,
+        parent_code, parent_name``, sorted by name."""
+        data = self.indicators
+        areas = (
+            data.loc[data["parent_code"].notna(), ["area_code", "area_name", "area_type",
+                                                   "parent_code", "parent_name"]]
+            .drop_duplicates("area_code")
+            .sort_values(["area_type", "area_name"])
+            .reset_index(drop=True)
+        )
+        return areas
+
+    def briefing_areas(self) -> pd.DataFrame:
+        """The areas of the lowest tier present (the local authorities, not their regions)."""
+        areas = self.areas()
+        parents = set(areas["parent_code"])
+        return areas[~areas["area_code"].isin(parents)].reset_index(drop=True)
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
+        return pd.DataFrame({column: pd.Series(dtype="object") for column in columns})
+    combined = pd.concat(frames, ignore_index=True)
+    return combined.reindex(columns=columns + [c for c in combined.columns if c not in columns])

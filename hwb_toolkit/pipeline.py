@@ -1,0 +1,335 @@
+"""Orchestration: run the briefing notebook for one area or for every area.
+
+- :func:`build_report` runs ``notebooks/monthly_briefing.ipynb`` with Papermill
+  for one area into ``<out>/<period>/<area_code>/`` (the executed notebook,
+  ``briefing.html`` and ``summary.json``) and writes atomically: everything is
+  made in a staging folder beside the target and swapped in only when complete,
+  so a failed or killed run never leaves a half-written report where a good one
+  was (a kill during the swap itself is repaired by the next run).
+- :func:`run_batch` prepares the shared tables once (every area's indicator
+  summary, the voices and whole-system analyses), then builds each area's
+  report in parallel: local processes, or tasks on an existing Dask cluster.
+  One failing area never stops the others; the batch ends with
+  ``manifest.json`` and ``index.html`` in ``<out>/<period>/``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hwb_toolkit.errors import HwbError, PipelineError
+from hwb_toolkit.io.writers import write_text_atomically
+
+REPORT_FILES = ("briefing.ipynb", "briefing.html", "summary.json")
+MANIFEST = "manifest.json"
+INDEX = "index.html"
+PREPARED_DIR = ".prepared"
+_BACKUP_SUFFIX = ".previous"
+_STAGING_PREFIX = ".staging-"
+
+
+def repo_root() -> Path:
+    """The project checkout this package runs from (notebooks/ and templates/ live there)."""
+    return Path(__file__).resolve().parents[1]
+
+
+def default_notebook() -> Path:
+    return repo_root() / "notebooks" / "monthly_briefing.ipynb"
+
+
+def validate_period(period: str) -> str:
+    """Check a reporting period is ``YYYY-MM`` and return it."""
+    try:
+        datetime.strptime(period, "%Y-%m")
+    except (TypeError, ValueError):
+        raise PipelineError(f"period {period!r} is not a month in the form YYYY-MM") from None
+    return period
+
+
+@dataclass
+class AreaResult:
+    """What happened to one area in a run."""
+
+    area_code: str
+    status: str  # "done", "skipped" or "failed"
+    seconds: float = 0.0
+    error: str | None = None
+    report_dir: str | None = None
+
+
+@dataclass
+class BatchResult:
+    period: str
+    areas: list[AreaResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[AreaResult]:
+        return [area for area in self.areas if area.status == "failed"]
+
+
+# --- atomic folder swap -------------------------------------------------------
+def _recover(target: Path) -> None:
+    """Undo a swap that was interrupted between its two renames."""
+    backup = target.with_name(target.name + _BACKUP_SUFFIX)
+    if backup.exists():
+        if target.exists():
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            backup.rename(target)
+    for staging in target.parent.glob(f"{_STAGING_PREFIX}{target.name}-*"):
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    backup = target.with_name(target.name + _BACKUP_SUFFIX)
+    if target.exists():
+        target.rename(backup)
+    staging.rename(target)
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def report_is_complete(report_dir: Path) -> bool:
+    return all((report_dir / name).is_file() for name in REPORT_FILES)
+
+
+# --- one area -------------------------------------------------------------------
+def build_report(
+    workspace: str | Path,
+    area_code: str,
+    period: str,
+    out: str | Path = "reports",
+    *,
+    prepared: str | Path | None = None,
+    notebook: str | Path | None = None,
+    execution_timeout: int = 600,
+) -> Path:
+    """Run the briefing notebook for one area and return the finished report folder.
+
+    ``prepared`` is a folder made by :func:`prepare_period` (shared tables);
+    without it the notebook computes what it needs from the workspace.
+    Raises :class:`PipelineError` (with the failing cell's error) when the run fails;
+    any previous report for the same area and period is then left untouched.
+    """
+    import papermill
+
+    from hwb_toolkit.narrative import notebook_to_html
+
+    validate_period(period)
+    workspace = Path(workspace).resolve()
+    target = Path(out).resolve() / period / area_code
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _recover(target)
+    staging = target.with_name(f"{_STAGING_PREFIX}{area_code}-{uuid.uuid4().hex[:8]}")
+    staging.mkdir()
+    try:
+        executed = staging / "briefing.ipynb"
+        parameters = {
+            "workspace": str(workspace),
+            "area_code": area_code,
+            "period": period,
+            "output_dir": str(staging),
+            "prepared": "" if prepared is None else str(Path(prepared).resolve()),
+        }
+        try:
+            papermill.execute_notebook(
+                str(notebook or default_notebook()),
+                str(executed),
+                parameters=parameters,
+                kernel_name="python3",
+                progress_bar=False,
+                cwd=str(staging),
+                execution_timeout=execution_timeout,
+            )
+        except papermill.PapermillExecutionError as error:
+            raise PipelineError(
+                f"the briefing for {area_code} failed in cell {error.exec_count}: "
+                f"{error.ename}: {error.evalue}"
+            ) from None
+        (staging / "briefing.html").write_text(notebook_to_html(executed), encoding="utf-8")
+        if not (staging / "summary.json").is_file():
+            raise PipelineError(f"the briefing for {area_code} wrote no summary.json")
+        _swap_into_place(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+# --- shared work, once per batch --------------------------------------------
+def prepare_period(workspace: str | Path, period: str, out: str | Path = "reports") -> Path:
+    """Compute the tables every area's briefing shares, once, into ``<out>/<period>/.prepared``."""
+    from hwb_toolkit.briefing import prepare_shared_tables
+
+    validate_period(period)
+    folder = Path(out).resolve() / period / PREPARED_DIR
+    staging = folder.with_name(f"{_STAGING_PREFIX}prepared-{uuid.uuid4().hex[:8]}")
+    staging.mkdir(parents=True)
+    try:
+        prepare_shared_tables(workspace, period, staging)
+        _recover(folder)
+        _swap_into_place(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def _build_one(
+    workspace: str, area_code: str, period: str, out: str, prepared: str | None
+) -> AreaResult:
+    """Worker entry point: never raises, so one area cannot stop the others."""
+    started = time.perf_counter()
+    try:
+        report = build_report(workspace, area_code, period, out, prepared=prepared)
+        return AreaResult(area_code, "done", time.perf_counter() - started, report_dir=str(report))
+    except HwbError as error:
+        message = str(error)
+    except Exception as error:  # noqa: BLE001 - the manifest must record any failure
+        message = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}"
+    return AreaResult(area_code, "failed", time.perf_counter() - started, error=message)
+
+
+def run_batch(
+    workspace: str | Path,
+    period: str,
+    out: str | Path = "reports",
+    *,
+    areas: Iterable[str] | None = None,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    force: bool = False,
+    progress: Callable[[AreaResult], None] | None = None,
+) -> BatchResult:
+    """Build every area's briefing for ``period``; see the module docstring.
+
+    ``areas`` defaults to every briefing area in the workspace. Areas whose
+    report is already complete are skipped unless ``force``. ``executor`` is
+    ``"local"`` (``workers`` processes, default the number of cores) or
+    ``"dask"`` (tasks on the cluster at ``scheduler``). ``progress`` is called
+    with each area's result as it finishes.
+    """
+    from hwb_toolkit.io.workspace import Workspace
+
+    validate_period(period)
+    started = time.perf_counter()
+    out = Path(out).resolve()
+    workspace_obj = Workspace.open(workspace)
+    known = list(workspace_obj.briefing_areas()["area_code"])
+    codes = known if areas is None else list(areas)
+    unknown = sorted(set(codes) - set(known))
+    period_dir = out / period
+    period_dir.mkdir(parents=True, exist_ok=True)
+
+    results: dict[str, AreaResult] = {}
+    for code in unknown:
+        results[code] = AreaResult(code, "failed", error=f"area {code} is not in the workspace")
+    todo = []
+    for code in codes:
+        if code in results:
+            continue
+        if not force and report_is_complete(period_dir / code):
+            results[code] = AreaResult(code, "skipped", report_dir=str(period_dir / code))
+        else:
+            todo.append(code)
+
+    def record(result: AreaResult) -> None:
+        results[result.area_code] = result
+        if progress is not None:
+            progress(result)
+
+    if todo:
+        prepared = str(prepare_period(workspace_obj.root, period, out))
+        arguments = [(str(workspace_obj.root), code, period, str(out), prepared) for code in todo]
+        if executor == "dask":
+            _run_on_dask(arguments, scheduler, record)
+        elif executor == "local":
+            _run_locally(arguments, workers or os.cpu_count() or 1, record)
+        else:
+            raise PipelineError(f"unknown executor {executor!r}: use 'local' or 'dask'")
+
+    batch = BatchResult(
+        period,
+        [results[code] for code in codes],
+        seconds=time.perf_counter() - started,
+    )
+    write_manifest(batch, period_dir)
+    return batch
+
+
+def _run_locally(arguments: list[tuple], workers: int, record: Callable) -> None:
+    if workers <= 1:
+        for args in arguments:
+            record(_build_one(*args))
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_build_one, *args) for args in arguments]
+        for future in as_completed(futures):
+            record(future.result())
+
+
+def _run_on_dask(arguments: list[tuple], scheduler: str | None, record: Callable) -> None:
+    if not scheduler:
+        raise PipelineError("the dask executor needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    with Client(scheduler) as client:
+        futures = [client.submit(_build_one, *args, pure=False) for args in arguments]
+        for future in dask_completed(futures):
+            record(future.result())
+
+
+# --- manifest and index -------------------------------------------------------
+def write_manifest(batch: BatchResult, period_dir: Path) -> None:
+    """Write ``manifest.json`` and ``index.html`` for a period, atomically."""
+    manifest = {
+        "period": batch.period,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(batch.seconds, 3),
+        "counts": {
+            status: sum(area.status == status for area in batch.areas)
+            for status in ("done", "skipped", "failed")
+        },
+        "areas": [
+            {**asdict(area), "seconds": round(area.seconds, 3)} for area in batch.areas
+        ],
+    }
+    write_text_atomically(period_dir / MANIFEST, json.dumps(manifest, indent=2))
+    write_text_atomically(period_dir / INDEX, _index_html(batch, period_dir))
+
+
+def _index_html(batch: BatchResult, period_dir: Path) -> str:
+    rows = []
+    for area in sorted(batch.areas, key=lambda a: a.area_code):
+        name = area.area_code
+        summary = period_dir / area.area_code / "summary.json"
+        if summary.is_file():
+            try:
+                name = json.loads(summary.read_text(encoding="utf-8")).get("area_name", name)
+            except (OSError, ValueError):
+                pass
+        if area.status == "failed":
+            cell = f"{html.escape(name)} <span class='failed'>failed: {html.escape((area.error or '').splitlines()[0] if area.error else '')}</span>"
+        else:
+            cell = f"<a href='{html.escape(area.area_code)}/briefing.html'>{html.escape(name)}</a>"
+        rows.append(f"<li>{cell} <small>{html.escape(area.area_code)}</small></li>")
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>Briefings for {html.escape(batch.period)}</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:1rem auto;padding:0 1rem;"
+        "line-height:1.5}.failed{color:#b00020}small{color:#555}</style></head><body>"
+        f"<h1>Monthly briefings: {html.escape(batch.period)}</h1><ul>{''.join(rows)}</ul>"
+        "</body></html>"
+    )

@@ -1,0 +1,60 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Monthly briefing
+#
+# One area's briefing for one month: indicators, what partners said, what is
+# being done, and where the gaps are. Run it with Papermill (`hwb report`),
+# which passes the parameters below; every step is a call into `hwb_toolkit`.
+
+# %% tags=["parameters"]
+workspace: str = "../workspace"  # workspace folder (strategy.yaml, indicators/, voices/, actions.csv)
+area_code: str = "E08000021"  # ONS code of the area the briefing is for
+period: str = "2026-11"  # reporting month, YYYY-MM
+output_dir: str = "."  # folder where summary.json is written
+prepared: str = ""  # folder of tables shared by a batch; empty means compute them from the workspace
+suppress_below: int = 5  # counts from 1 to suppress_below - 1 are hidden in anything published
+
+# %%
+from hwb_toolkit.briefing import build_briefing
+
+briefing = build_briefing(
+    workspace, area_code, period, prepared=prepared or None, suppress_below=suppress_below
+)
+briefing.show("title")
+
+# %%
+briefing.show("headline")
+
+# %%
+briefing.show("changes")
+
+# %%
+for objective in briefing.objectives:
+    briefing.show("objective", objective=objective)
+
+# %%
+briefing.show("consensus")
+
+# %%
+briefing.show("loop")
+
+# %%
+briefing.show("conversations")
+
+# %%
+briefing.show("data_notes")
+
+# %%
+briefing.write_summary(output_dir)

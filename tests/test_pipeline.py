@@ -1,0 +1,139 @@
+"""Tests for hwb_toolkit.pipeline: atomic report folders, failures, kills, manifests.
+
+These run real Papermill executions of small notebooks made here, so they test
+the orchestration itself; the briefing notebook has its own tests.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from hwb_toolkit.errors import PipelineError
+from hwb_toolkit.pipeline import (
+    AreaResult,
+    BatchResult,
+    build_report,
+    report_is_complete,
+    validate_period,
+    write_manifest,
+)
+
+pytestmark = pytest.mark.notebook
+
+
+def make_notebook(path: Path, body: str) -> Path:
+    """A notebook with the briefing's parameters and ``body`` as its only other cell."""
+    notebook = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell(
+        'workspace = ""\narea_code = ""\nperiod = ""\noutput_dir = "."\nprepared = ""\nmode = "ok"'
+    )
+    parameters.metadata["tags"] = ["parameters"]
+    notebook.cells = [parameters, nbformat.v4.new_code_cell(body)]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    return path
+
+
+BODY = """
+import json, pathlib, time
+from IPython.display import HTML, display
+if mode == "fail":
+    raise ValueError("deliberately broken area")
+if mode == "slow":
+    pathlib.Path(output_dir, "summary.json").write_text("{}")
+    time.sleep(60)
+display(HTML(f"<h2>Briefing for {area_code}</h2><p>mode {mode}</p>"))
+pathlib.Path(output_dir, "summary.json").write_text(json.dumps({"area_code": area_code, "mode": mode}))
+"""
+
+
+@pytest.fixture()
+def notebook(tmp_path: Path) -> Path:
+    return make_notebook(tmp_path / "nb.ipynb", BODY)
+
+
+def run(notebook: Path, out: Path, mode: str, area: str = "E06000001") -> Path:
+    with_mode = make_notebook(notebook.with_name(f"nb_{mode}.ipynb"), f'mode = "{mode}"\n' + BODY)
+    return build_report(notebook.parent, area, "2026-11", out, notebook=with_mode)
+
+
+def test_period_must_be_a_month():
+    assert validate_period("2026-11") == "2026-11"
+    with pytest.raises(PipelineError, match="YYYY-MM"):
+        validate_period("11/2026")
+
+
+def test_report_has_notebook_html_and_summary(notebook, tmp_path):
+    report = run(notebook, tmp_path / "reports", "ok")
+    assert report == (tmp_path / "reports" / "2026-11" / "E06000001").resolve()
+    assert report_is_complete(report)
+    assert json.loads((report / "summary.json").read_text())["area_code"] == "E06000001"
+    html = (report / "briefing.html").read_text()
+    assert "Briefing for E06000001" in html
+    assert "import json" not in html  # no code cells in the report
+    assert not [p for p in report.parent.iterdir() if p.name.startswith(".staging")]
+
+
+def test_failed_run_keeps_the_previous_good_report(notebook, tmp_path):
+    out = tmp_path / "reports"
+    good = run(notebook, out, "ok")
+    before = {name: (good / name).read_bytes() for name in ("briefing.html", "summary.json")}
+    with pytest.raises(PipelineError, match="deliberately broken area"):
+        run(notebook, out, "fail")
+    assert {name: (good / name).read_bytes() for name in before} == before
+    assert sorted(p.name for p in good.parent.iterdir()) == ["E06000001"]
+
+
+def _build_in_child(notebook: str, out: str) -> None:
+    build_report(Path(notebook).parent, "E06000002", "2026-11", out, notebook=notebook)
+
+
+def test_killed_run_leaves_no_partial_report(notebook, tmp_path):
+    out = tmp_path / "reports"
+    slow = make_notebook(tmp_path / "slow.ipynb", 'mode = "slow"\n' + BODY)
+    child = multiprocessing.get_context("spawn").Process(
+        target=_build_in_child, args=(str(slow), str(out))
+    )
+    child.start()
+    period_dir = out / "2026-11"
+    deadline = time.monotonic() + 60
+    # Wait until the run has written its first file into the staging folder, then kill it.
+    while time.monotonic() < deadline:
+        staged = list(period_dir.glob(".staging-E06000002-*/summary.json")) if period_dir.exists() else []
+        if staged:
+            break
+        time.sleep(0.1)
+    assert staged, "the slow run never started writing"
+    child.kill()  # SIGKILL: no clean-up code of ours runs
+    child.join(10)
+    assert not (period_dir / "E06000002").exists()
+    assert not report_is_complete(period_dir / "E06000002")
+    # The next run for that area clears the debris and completes.
+    run(notebook, out, "ok", area="E06000002")
+    assert report_is_complete(period_dir / "E06000002")
+    assert not list(period_dir.glob(".staging-*"))
+
+
+def test_manifest_and_index_list_every_area(tmp_path):
+    batch = BatchResult(
+        "2026-11",
+        [
+            AreaResult("E06000001", "done", 1.25, report_dir="x"),
+            AreaResult("E06000002", "failed", 0.5, error="PipelineError: <b>broken</b>\nmore"),
+            AreaResult("E06000003", "skipped"),
+        ],
+        seconds=2.0,
+    )
+    write_manifest(batch, tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["counts"] == {"done": 1, "skipped": 1, "failed": 1}
+    assert [a["status"] for a in manifest["areas"]] == ["done", "failed", "skipped"]
+    index = (tmp_path / "index.html").read_text()
+    assert "href='E06000001/briefing.html'" in index
+    assert "&lt;b&gt;broken&lt;/b&gt;" in index and "<b>broken" not in index
