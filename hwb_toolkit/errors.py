@@ -25,11 +25,14 @@ class HwbError(Exception):
         file: str | PathLike | None = None,
         row: int | None = None,
         column: str | None = None,
+        line: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.file = None if file is None else str(file)
-        self.row = row
+        # A text file (YAML) has lines rather than spreadsheet rows; both are kept in ``row``.
+        self.row = line if line is not None else row
+        self.row_word = "line" if line is not None else "row"
         self.column = column
 
     def location(self) -> str:
@@ -38,7 +41,7 @@ class HwbError(Exception):
         if self.file is not None:
             parts.append(self.file)
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(f"{getattr(self, 'row_word', 'row')} {self.row}")
         if self.column is not None:
             parts.append(f"column '{self.column}'")
         return ", ".join(parts)

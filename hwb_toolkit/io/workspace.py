@@ -181,7 +181,7 @@ class Workspace:
             raise ConfigError(
                 f"not valid YAML ({getattr(error, 'problem', error)})",
                 file=path,
-                row=None if mark is None else mark.line + 1,
+                line=None if mark is None else mark.line + 1,
             ) from None
         try:
             return VoicesSources.model_validate(raw)
