@@ -53,6 +53,7 @@ class ContributionSource(_Source):
     source: str | None = None
     mapping: str = "canonical"
     kind: str | None = None
+    questions: list[str] | None = None
 
 
 class VoteSource(_Source):
@@ -197,16 +198,27 @@ class Workspace:
         sources = self.voices_sources
         contributions = [
             read_contributions(
-                self.voices_dir / item.file, item.mapping, source=item.source, kind=item.kind
+                self.voices_dir / item.file,
+                item.mapping,
+                source=item.source or item.file,
+                kind=item.kind,
+                questions=item.questions,
             )
             for item in sources.contributions
         ]
         votes = [
-            read_votes(self.voices_dir / item.file, item.kind, source=item.source, session=item.session)
+            read_votes(
+                self.voices_dir / item.file,
+                item.kind,
+                source=item.source or item.file,
+                session=item.session,
+            )
             for item in sources.votes
         ]
         for item in sources.polis:
-            polis_contributions, polis_votes = read_polis_export(self.voices_dir / item.folder)
+            polis_contributions, polis_votes = read_polis_export(
+                self.voices_dir / item.folder, source=item.source or item.folder
+            )
             contributions.append(polis_contributions)
             votes.append(polis_votes)
         return _concat(contributions, CONTRIBUTION_COLUMNS), _concat(votes, VOTE_COLUMNS)
