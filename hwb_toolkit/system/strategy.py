@@ -124,7 +124,10 @@ class IndicatorSpec(_Model):
     """A Fingertips indicator the partnership watches.
 
     ``multiplier`` is the scale of the published value (100 for a percentage,
-    100000 for a rate per 100,000); ``goal`` is on that same scale.
+    100000 for a rate per 100,000); ``goal`` is on that same scale. ``subject``
+    is an optional plain-English phrase that follows the value in sentences
+    ("of adults are physically inactive" gives "22.1% of adults are physically
+    inactive").
     """
 
     id: IndicatorId
@@ -135,6 +138,7 @@ class IndicatorSpec(_Model):
     objective: Slug
     theme: Slug | None = None
     goal: Number | None = None
+    subject: Text | None = None
 
 
 class Stakeholder(_Model):
@@ -239,7 +243,8 @@ class Strategy(_Model):
 
     def indicators_frame(self) -> pd.DataFrame:
         """Columns indicator_id (int64), indicator_name, polarity, calculator, multiplier,
-        objective, theme (missing when none), goal (NaN when none); file order."""
+        objective, theme (missing when none), goal (NaN when none), subject (missing
+        when none); file order."""
         items = self.indicators
         return pd.DataFrame(
             {
@@ -251,6 +256,7 @@ class Strategy(_Model):
                 "objective": pd.Series([i.objective for i in items], dtype="str"),
                 "theme": pd.Series([i.theme for i in items], dtype="str"),
                 "goal": pd.Series([i.goal for i in items], dtype="float64"),
+                "subject": pd.Series([i.subject for i in items], dtype="str"),
             }
         )
 

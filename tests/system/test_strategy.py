@@ -91,6 +91,7 @@ def test_frames(strategy):
                 "objective": ["active-lives", "connected"],
                 "theme": pd.Series(["walking-cycling", None], dtype="str"),
                 "goal": [float("nan"), 20.0],
+                "subject": pd.Series([None, None], dtype="str"),
             }
         ),
     )

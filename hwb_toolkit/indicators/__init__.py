@@ -1,0 +1,78 @@
+"""The indicator engine: official statistics for Fingertips-style indicators.
+
+- :mod:`hwb_toolkit.indicators.methods`: confidence intervals (Wilson, Byar's,
+  exact Poisson), the European Standard Populations and the PHEindicatormethods-style
+  calculators (proportion, crude rate, DSR, ISR/ISRatio, mean, quantiles, funnels).
+- :mod:`hwb_toolkit.indicators.compare`: Fingertips' comparison labels
+  (benchmark, quintiles, SPC) and the recent-trend marker.
+
+Everything here is pure: DataFrames and arrays in, DataFrames, arrays or small
+dataclasses out; reading files lives in :mod:`hwb_toolkit.io`.
+"""
+
+from hwb_toolkit.indicators.compare import (
+    POLARITIES,
+    TREND_LABELS,
+    TrendResult,
+    compare_spc_dsr,
+    compare_spc_proportion,
+    compare_to_benchmark,
+    quintile_bounds,
+    quintile_labels,
+    recent_trend,
+)
+from hwb_toolkit.indicators.methods import (
+    ESP1976,
+    ESP2013,
+    ESP2013_AGE_BANDS,
+    FINGERTIPS_Z,
+    byars_ci,
+    ci_columns,
+    crude_rate,
+    dsr,
+    exact_poisson_ci,
+    funnel_limits,
+    funnel_significance,
+    isr,
+    isratio,
+    mean_ci,
+    poisson_ci,
+    proportion,
+    quantile_group,
+    wilson_ci,
+)
+
+# --- Reading and summarising (helper "fingertips"): add the re-exports here, e.g.
+# from hwb_toolkit.indicators.summary import summarise_area
+# from hwb_toolkit.io.fingertips import read_fingertips_csv, read_indicators
+# and append "read_fingertips_csv", "read_indicators", "summarise_area" to __all__.
+
+__all__ = [
+    "ESP1976",
+    "ESP2013",
+    "ESP2013_AGE_BANDS",
+    "FINGERTIPS_Z",
+    "POLARITIES",
+    "TREND_LABELS",
+    "TrendResult",
+    "byars_ci",
+    "ci_columns",
+    "compare_spc_dsr",
+    "compare_spc_proportion",
+    "compare_to_benchmark",
+    "crude_rate",
+    "dsr",
+    "exact_poisson_ci",
+    "funnel_limits",
+    "funnel_significance",
+    "isr",
+    "isratio",
+    "mean_ci",
+    "poisson_ci",
+    "proportion",
+    "quantile_group",
+    "quintile_bounds",
+    "quintile_labels",
+    "recent_trend",
+    "wilson_ci",
+]

@@ -1,0 +1,390 @@
+"""Comparisons and trends the way Fingertips labels them.
+
+Pure functions over scalars and numpy arrays that turn indicator values and
+their confidence limits into the words Fingertips shows:
+
+- :func:`compare_to_benchmark`: overlapping confidence intervals against a
+  benchmark value (England, the region), at 95% and optionally 99.8%
+  ("Better"/"Similar"/"Worse", "Best"/"Worst", or "Lower"/"Similar"/"Higher").
+- :func:`quintile_bounds` and :func:`quintile_labels`: Fingertips' quintiles.
+- :func:`compare_spc_proportion` and :func:`compare_spc_dsr`: the control-limit
+  (SPC) comparers Fingertips uses for some proportions and DSRs.
+- :func:`recent_trend`: the recent-trend marker over the last five points.
+
+The rules are transcribed from Fingertips' own C# source (fingertips-open,
+MIT licence, Crown copyright PHE): ``SingleOverlappingCIsComparer``,
+``SingleOverlappingCIsForTwoCILevelsComparer``, ``QuintilesCalculator``,
+``SpcForProportionsComparer``, ``SpcForDsrComparer`` and
+``TrendMarkers/TrendMarkerCalculator``. Where Fingertips says "Same" the
+all-data export (and this module) says "Similar".
+
+Polarity is one of ``"high_is_good"``, ``"low_is_good"``, ``"no_judgement"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwb_toolkit.errors import InputError
+from hwb_toolkit.indicators.methods import poisson_mean_for_tail
+
+__all__ = [
+    "POLARITIES",
+    "TREND_LABELS",
+    "TrendResult",
+    "compare_to_benchmark",
+    "quintile_bounds",
+    "quintile_labels",
+    "compare_spc_proportion",
+    "compare_spc_dsr",
+    "recent_trend",
+]
+
+POLARITIES = ("high_is_good", "low_is_good", "no_judgement")
+
+NOT_COMPARED = "Not compared"
+SIMILAR = "Similar"
+
+# Raw outcomes say where the AREA lies relative to the benchmark; polarity turns them into words.
+_RAW_LOWER, _RAW_HIGHER, _RAW_LOWEST, _RAW_HIGHEST = "lower", "higher", "lowest", "highest"
+_WORDS = {
+    "high_is_good": {_RAW_LOWER: "Worse", _RAW_HIGHER: "Better", _RAW_LOWEST: "Worst", _RAW_HIGHEST: "Best"},
+    "low_is_good": {_RAW_LOWER: "Better", _RAW_HIGHER: "Worse", _RAW_LOWEST: "Best", _RAW_HIGHEST: "Worst"},
+    "no_judgement": {_RAW_LOWER: "Lower", _RAW_HIGHER: "Higher", _RAW_LOWEST: "Lower", _RAW_HIGHEST: "Higher"},
+}  # fmt: skip
+
+#: Fingertips' confidence variables for the SPC comparers (rounded as Fingertips has them).
+SPC_PROPORTION_Z = {0.95: 1.96, 0.998: 3.0902}
+SPC_DSR_TAIL = {0.95: 0.025, 0.998: 0.001}
+
+
+def _polarity_array(polarity, shape) -> np.ndarray:
+    values = np.broadcast_to(np.asarray(polarity, dtype=object), shape)
+    unknown = ~np.isin(values, POLARITIES)
+    if unknown.any():
+        bad = values[unknown].ravel()[0]
+        raise InputError(f"unknown polarity {bad!r}: use one of {', '.join(POLARITIES)}")
+    return values
+
+
+def _as_float(*arrays):
+    return [np.asarray(np.nan if a is None else a, dtype=float) for a in arrays]
+
+
+def _label(raw: np.ndarray, polarity: np.ndarray, compared: np.ndarray) -> np.ndarray:
+    out = np.full(raw.shape, NOT_COMPARED, dtype=object)
+    out[compared & (raw == "same")] = SIMILAR
+    for pol, words in _WORDS.items():
+        for key, word in words.items():
+            out[compared & (polarity == pol) & (raw == key)] = word
+    return out
+
+
+def _finish(labels: np.ndarray, scalar: bool):
+    return str(labels.reshape(-1)[0]) if scalar else labels.astype(str)
+
+
+def compare_to_benchmark(value, lower, upper, benchmark, polarity, lower998=None, upper998=None):
+    """Fingertips' comparison of a value with a benchmark by its confidence intervals.
+
+    The benchmark inside the 95% interval (limits included) is "Similar";
+    otherwise the area is better/worse according to ``polarity``. With 99.8%
+    limits, a benchmark outside the 95% but inside the 99.8% interval gives
+    "Better"/"Worse" and one outside the 99.8% interval gives "Best"/"Worst".
+    ``no_judgement`` gives "Lower"/"Similar"/"Higher". Missing value, limits or
+    benchmark give "Not compared"; rows whose 99.8% limits are missing fall back
+    to the 95% rule. Scalars in, a str out; arrays in, an array of str out.
+    """
+    scalar = all(
+        np.ndim(a) == 0 for a in (value, lower, upper, benchmark, polarity, lower998, upper998)
+    )
+    value, lower, upper, benchmark, lower998, upper998 = np.broadcast_arrays(
+        *_as_float(value, lower, upper, benchmark, lower998, upper998)
+    )
+    pol = _polarity_array(polarity, value.shape)
+    compared = ~(np.isnan(value) | np.isnan(lower) | np.isnan(upper) | np.isnan(benchmark))
+    two_level = compared & ~(np.isnan(lower998) | np.isnan(upper998))
+    with np.errstate(invalid="ignore"):
+        inside95 = (benchmark <= upper) & (benchmark >= lower)
+        raw = np.where(value < benchmark, _RAW_LOWER, _RAW_HIGHER).astype(object)
+        between_lower = (benchmark <= lower) & (benchmark >= lower998)
+        between_upper = (benchmark <= upper998) & (benchmark >= upper)
+        beyond = np.where(value < benchmark, _RAW_LOWEST, _RAW_HIGHEST)
+    raw2 = np.where(between_lower, _RAW_HIGHER, np.where(between_upper, _RAW_LOWER, beyond))
+    raw = np.where(two_level, raw2, raw)
+    raw = np.where(inside95, "same", raw)
+    return _finish(_label(raw, pol, compared), scalar)
+
+
+def quintile_bounds(values) -> np.ndarray:
+    """Fingertips' quintile boundaries: min, the 20/40/60/80th percentiles, max.
+
+    Percentiles interpolate linearly at rank (n - 1) p + 1 of the sorted valid
+    values and are rounded to 10 decimals, as Fingertips does. Fewer than 4
+    valid values give an empty array.
+    """
+    data = np.sort(np.asarray(values, dtype=float).ravel())
+    data = data[~np.isnan(data)]
+    if data.size <= 3:
+        return np.array([], dtype=float)
+    inner = np.round(np.quantile(data, [0.2, 0.4, 0.6, 0.8], method="linear"), 10)
+    return np.concatenate([[data[0]], inner, [data[-1]]])
+
+
+_QUINTILE_WORDS = {
+    "no_judgement": ("Lowest", "Low", "Middle", "High", "Highest"),
+    "high_is_good": ("Worst", "Worse", "Middle", "Better", "Best"),
+    "low_is_good": ("Best", "Better", "Middle", "Worse", "Worst"),
+}
+
+
+def quintile_labels(values, polarity="no_judgement", reference=None) -> np.ndarray:
+    """Label each value by the quintile of ``reference`` (default: the values themselves).
+
+    A value falls in the first quintile whose upper bound it does not exceed.
+    Labels: "Lowest", "Low", "Middle", "High", "Highest" (``no_judgement``), or
+    "Best"/"Better"/"Middle"/"Worse"/"Worst" ordered by ``polarity``. Missing values,
+    and every value when the reference has fewer than 5 valid values (Fingertips'
+    minimum), are "Not compared".
+    """
+    if polarity not in POLARITIES:
+        raise InputError(f"unknown polarity {polarity!r}: use one of {', '.join(POLARITIES)}")
+    v = np.asarray(values, dtype=float)
+    ref = v if reference is None else np.asarray(reference, dtype=float)
+    valid_ref = ref[~np.isnan(ref)]
+    out = np.full(v.shape, NOT_COMPARED, dtype=object)
+    if valid_ref.size < 5:
+        return out.astype(str)
+    bounds = quintile_bounds(valid_ref)
+    category = np.searchsorted(bounds[1:], v, side="left")  # first bound >= value
+    words = np.array(_QUINTILE_WORDS[polarity] + (NOT_COMPARED,), dtype=object)
+    ok = ~np.isnan(v) & (category < 5)
+    out[ok] = words[category[ok]]
+    return out.astype(str)
+
+
+def _from_control_limits(value, lower_limit, upper_limit, polarity, compared, scalar):
+    with np.errstate(invalid="ignore"):
+        raw = np.where(
+            upper_limit < value, _RAW_HIGHER, np.where(lower_limit > value, _RAW_LOWER, "same")
+        )
+    pol = _polarity_array(polarity, raw.shape)
+    return _finish(_label(raw.astype(object), pol, compared & ~np.isnan(lower_limit)), scalar)
+
+
+def _spc_level(table: dict, confidence: float):
+    try:
+        return table[confidence]
+    except KeyError:
+        raise InputError(
+            f"confidence must be 0.95 or 0.998 for the SPC comparers, got {confidence!r}"
+        ) from None
+
+
+def compare_spc_proportion(
+    value, denominator, benchmark, polarity, multiplier=100, confidence=0.95
+):
+    """Fingertips' SPC-for-proportions comparer (``SpcForProportionsComparer``).
+
+    Control limits around the benchmark proportion for the area's denominator
+    (a Wilson-score interval with expected count N x P0) with z = 1.96 (95%) or
+    3.0902 (99.8%); a value beyond a limit is better/worse by ``polarity``.
+    ``value`` and ``benchmark`` are per ``multiplier`` (100: percentages).
+    """
+    z = _spc_level(SPC_PROPORTION_Z, confidence)
+    scalar = all(np.ndim(a) == 0 for a in (value, denominator, benchmark, polarity))
+    value, n, benchmark = np.broadcast_arrays(*_as_float(value, denominator, benchmark))
+    p1 = value / multiplier
+    expected = n * benchmark / multiplier
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = z * np.sqrt(z**2 + 4.0 * expected * (1.0 - expected / n))
+        centre = 2.0 * expected + z**2
+        lower = (centre - spread) / (2.0 * (n + z**2))
+        upper = (centre + spread) / (2.0 * (n + z**2))
+    compared = ~(np.isnan(p1) | np.isnan(n) | np.isnan(benchmark)) & (n > 0)
+    return _from_control_limits(p1, lower, upper, polarity, compared, scalar)
+
+
+def compare_spc_dsr(value, denominator, benchmark, polarity, multiplier=100_000, confidence=0.95):
+    """Fingertips' SPC-for-DSR comparer (``SpcForDsrComparer``).
+
+    Expected events E = benchmark x denominator / multiplier; Poisson control
+    limits are the means at which E sits at tail probability 0.025 (95%) or
+    0.001 (99.8%), converted back to rates. ``denominator`` is the population
+    (Fingertips' Denominator2).
+    """
+    tail = _spc_level(SPC_DSR_TAIL, confidence)
+    scalar = all(np.ndim(a) == 0 for a in (value, denominator, benchmark, polarity))
+    value, n, benchmark = np.broadcast_arrays(*_as_float(value, denominator, benchmark))
+    compared = ~(np.isnan(value) | np.isnan(n) | np.isnan(benchmark)) & (n > 0)
+    expected = np.where(compared, benchmark * n / multiplier, 0.0)
+    lower = poisson_mean_for_tail(expected, tail, "low") / n * multiplier
+    upper = poisson_mean_for_tail(expected, tail, "high") / n * multiplier
+    return _from_control_limits(value, lower, upper, polarity, compared, scalar)
+
+
+# ---------------------------------------------------------------------------
+# Recent trend
+# ---------------------------------------------------------------------------
+
+TREND_POINTS = 5
+#: Chi-squared with 1 degree of freedom at 99.8% (3.0902^2): Fingertips' ChiSquareConfidence.
+TREND_CHI_SQUARED = 9.54953570608324
+
+TREND_LABELS = (
+    "Increasing and getting worse",
+    "Increasing and getting better",
+    "Decreasing and getting worse",
+    "Decreasing and getting better",
+    "Increasing",
+    "Decreasing",
+    "No significant change",
+    "Cannot be calculated",
+)
+
+
+@dataclass(frozen=True)
+class TrendResult:
+    """Outcome of :func:`recent_trend`.
+
+    ``label``: one of :data:`TREND_LABELS`. ``chi_squared``: the test statistic
+    (None when the trend cannot be calculated). ``slope``: the fitted slope on the
+    full five points (value units per period for ``general``, logit per period for
+    ``proportion``). ``significant``: chi-squared above 9.5495 and the slope's sign
+    unchanged whichever single point is left out. ``message`` says why a trend
+    cannot be calculated.
+    """
+
+    label: str
+    chi_squared: float | None
+    slope: float | None
+    significant: bool
+    points_used: int
+    message: str = ""
+
+
+def _cannot(message: str) -> TrendResult:
+    return TrendResult("Cannot be calculated", None, None, False, 0, message)
+
+
+def _direction_label(slope: float, polarity: str) -> str:
+    direction = "Increasing" if slope > 0 else "Decreasing"
+    if polarity == "no_judgement":
+        return direction
+    better = (slope > 0) == (polarity == "high_is_good")
+    return f"{direction} and getting {'better' if better else 'worse'}"
+
+
+def _weighted_slope(values, times, weights):
+    s1, s2 = weights.sum(), (weights * values * times).sum()
+    s3, s4, s5 = (weights * times).sum(), (weights * values).sum(), (weights * times**2).sum()
+    det = s1 * s5 - s3**2
+    return (s1 * s2 - s3 * s4) / det, s1 / det
+
+
+def _ols_slope(values, times):
+    n = values.size
+    return (n * (values * times).sum() - values.sum() * times.sum()) / (
+        n * (times**2).sum() - times.sum() ** 2
+    )
+
+
+def _stable(slope_of_subset, n: int) -> bool:
+    """True when the slope keeps its sign on all points and with each one left out."""
+    signs = [np.sign(slope_of_subset(np.ones(n, dtype=bool)))]
+    for left_out in range(n):
+        keep = np.ones(n, dtype=bool)
+        keep[left_out] = False
+        signs.append(np.sign(slope_of_subset(keep)))
+    # Fingertips counts a zero slope as positive.
+    signs = [1 if s >= 0 else -1 for s in signs]
+    return abs(sum(signs)) == n + 1
+
+
+def recent_trend(
+    values,
+    lower,
+    upper,
+    count=None,
+    denominator=None,
+    polarity: str = "no_judgement",
+    method: str = "general",
+) -> TrendResult:
+    """Fingertips' recent-trend marker on the last five points (oldest first).
+
+    Only the most recent unbroken run of valid points counts (a missing value,
+    limit, or, when given, count or denominator ends it); it must hold at least
+    five points. ``method="general"``: inverse-variance weighted regression of the
+    value on time, the variance from the 95% interval ((upper - lower) / 3.92)^2,
+    chi-squared = (slope / se)^2. ``method="proportion"`` (Fingertips' SPC for
+    proportions): chi-squared test for trend in the counts over the denominators,
+    and the slope of the logit (log(count / (denominator - count))) on time.
+    Significant when chi-squared > 9.5495 (1 df, 99.8%) and the slope keeps its
+    sign with each point left out. Labels combine direction and ``polarity``.
+    """
+    if polarity not in POLARITIES:
+        raise InputError(f"unknown polarity {polarity!r}: use one of {', '.join(POLARITIES)}")
+    if method not in ("general", "proportion"):
+        raise InputError(f"method must be 'general' or 'proportion', got {method!r}")
+    if method == "proportion" and (count is None or denominator is None):
+        raise InputError("the proportion trend method needs counts and denominators")
+    v, lo, hi = (np.asarray(a, dtype=float).ravel() for a in (values, lower, upper))
+    if not (v.size == lo.size == hi.size):
+        raise InputError("values, lower and upper must have the same length")
+    columns = [v]
+    if method == "general":
+        columns += [lo, hi]
+    if count is not None:
+        columns.append(np.asarray(count, dtype=float).ravel())
+    if denominator is not None:
+        columns.append(np.asarray(denominator, dtype=float).ravel())
+    if any(c.size != v.size for c in columns):
+        raise InputError("values, limits, counts and denominators must have the same length")
+    if v.size < TREND_POINTS:
+        return _cannot("Not enough data points to calculate recent trend")
+    valid = np.logical_and.reduce([~np.isnan(c) for c in columns])
+    run = 0
+    for ok in valid[::-1]:  # the unbroken run of valid points ending at the latest
+        if not ok:
+            break
+        run += 1
+    if run < TREND_POINTS:
+        return _cannot("Not enough data points with valid values to calculate recent trend")
+    times = np.arange(1.0, TREND_POINTS + 1)
+    last = slice(v.size - TREND_POINTS, v.size)
+
+    if method == "proportion":
+        x = np.asarray(count, dtype=float).ravel()
+        n = np.asarray(denominator, dtype=float).ravel()
+        if (x[v.size - run :] == n[v.size - run :]).any():
+            return _cannot("The recent trend cannot be calculated")
+        x, n = x[last], n[last]
+        nn, xx = n.sum(), x.sum()
+        chi_squared = (
+            nn
+            * (nn * (x * times).sum() - xx * (n * times).sum()) ** 2
+            / (xx * (nn - xx) * (nn * (n * times**2).sum() - (n * times).sum() ** 2))
+        )
+        with np.errstate(divide="ignore"):
+            logit = np.log(x / (n - x))
+        slope = _ols_slope(logit, times)
+        stable = _stable(lambda keep: _ols_slope(logit[keep], times[keep]), TREND_POINTS)
+    else:
+        weights = (3.92 / (hi[last] - lo[last])) ** 2
+        if not np.isfinite(weights).all():
+            return _cannot(
+                "The recent trend cannot be calculated (a confidence interval has zero width)"
+            )
+        values_last = v[last]
+        slope, variance = _weighted_slope(values_last, times, weights)
+        chi_squared = slope**2 / variance
+        stable = _stable(
+            lambda keep: _weighted_slope(values_last[keep], times[keep], weights[keep])[0],
+            TREND_POINTS,
+        )
+    chi_squared = float(chi_squared)
+    significant = bool(stable and chi_squared > TREND_CHI_SQUARED)
+    label = _direction_label(slope, polarity) if significant else "No significant change"
+    return TrendResult(label, chi_squared, float(slope), significant, TREND_POINTS)
