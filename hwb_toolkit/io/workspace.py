@@ -99,7 +99,9 @@ def init_workspace(destination: str | Path, *, overwrite: bool = False) -> Path:
     shutil.copytree(
         example_workspace_path(),
         staging,
-        ignore=shutil.ignore_patterns("__pycache__", CACHE_DIR, STORE_FILE, "*.pyc"),
+        ignore=shutil.ignore_patterns(
+            "__pycache__", CACHE_DIR, f"{STORE_FILE}*", "*.pyc"
+        ),
     )
     if destination.exists():
         shutil.rmtree(destination)
@@ -249,17 +251,21 @@ class Workspace:
         """The actions register, as held in the shared store (seeded from actions.csv)."""
         return self.store().actions()
 
-    def store(self) -> Store:
-        """The shared store, created (and seeded with ``actions.csv``) on first use."""
+    @cached_property
+    def _store(self) -> Store:
         from hwb_toolkit.store import Store
         from hwb_toolkit.system.actions import read_actions
 
         store = Store(self.store_path)
         if self.actions_path.is_file() and store.actions().empty:
             actions = read_actions(self.actions_path, strategy=self.strategy)
-            for record in actions.to_dict("records"):
-                store.save_action(record, by=f"{IMPORTER}:{ACTIONS_FILE}")
+            # One transaction keeping the register's own dates; a second run changes nothing.
+            store.save_actions(actions, by=f"{IMPORTER}:{ACTIONS_FILE}", keep_stamps=True)
         return store
+
+    def store(self) -> Store:
+        """The shared store, created (and seeded with ``actions.csv``) on first use."""
+        return self._store
 
     def areas(self) -> pd.DataFrame:
         """The areas a briefing can be made for: every area with indicator data below a
