@@ -38,6 +38,9 @@ briefing.show("title")
 briefing.show("headline")
 
 # %%
+briefing.show("glance")
+
+# %%
 briefing.show("changes")
 
 # %%

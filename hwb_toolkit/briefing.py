@@ -1,0 +1,428 @@
+"""One area's monthly briefing, assembled from the three engines.
+
+The briefing notebook calls :func:`build_briefing` and then shows each section;
+the pipeline calls :func:`prepare_shared_tables` once per batch so that the
+expensive shared work (reading every file, summarising every area's
+indicators) is not repeated for each area.
+
+Whose voices and actions belong to an area: contributions and actions carry an
+optional ``area_code``. Rows with a code belong to that area; rows without one
+belong to the partnership's ``home_area`` (from the strategy), or to every
+area when the strategy names none. Votes carry no area: they belong where
+their contributions and themes do, so they follow the same rule as rows
+without a code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hwb_toolkit.errors import InputError
+from hwb_toolkit.indicators.summary import summarise_all_areas
+from hwb_toolkit.io.workspace import Workspace
+from hwb_toolkit.io.writers import write_text_atomically
+from hwb_toolkit.narrative import suppress_small, unit_for
+from hwb_toolkit.schema import ENGLAND_CODE
+from hwb_toolkit.system import connections, coverage, gaps, loop_closure
+from hwb_toolkit.system.strategy import Strategy
+from hwb_toolkit.voices import (
+    consensus,
+    divisive_statements,
+    find_themes,
+    opinion_groups,
+    poll_summary,
+    representative_statements,
+    tally,
+    uncertain_statements,
+    voice_balance,
+)
+
+#: Tables shared by every area of a batch, written as Parquet by :func:`prepare_shared_tables`.
+SHARED_TABLES = ("indicator_data", "summaries", "contributions", "votes", "actions")
+
+#: Fewest agree/disagree voters for a poll to be analysed for opinion groups.
+MIN_POLL_PARTICIPANTS = 10
+
+#: Fingertips' comparison labels that mean "significantly worse/better" with a polarity.
+WORSE_LABELS = {"Worse", "Worst"}
+BETTER_LABELS = {"Better", "Best"}
+
+
+# --- shared tables ------------------------------------------------------------------
+@dataclass
+class SharedTables:
+    """What every area's briefing reads: the workspace's tables and all areas' summaries."""
+
+    indicator_data: pd.DataFrame
+    summaries: pd.DataFrame
+    contributions: pd.DataFrame
+    votes: pd.DataFrame
+    actions: pd.DataFrame
+
+    def save(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in SHARED_TABLES:
+            getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> SharedTables:
+        folder = Path(folder)
+        tables = {}
+        for name in SHARED_TABLES:
+            path = folder / f"{name}.parquet"
+            if not path.is_file():
+                raise InputError("the prepared tables are incomplete; run the batch again", file=path)
+            tables[name] = pd.read_parquet(path)
+        for column in ("partner_orgs", "objectives", "themes", "linked_indicators", "responds_to"):
+            if column in tables["actions"]:
+                tables["actions"][column] = tables["actions"][column].map(_as_list)
+        return cls(**tables)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    return [str(item) for item in value]
+
+
+def compute_shared_tables(workspace: Workspace) -> SharedTables:
+    """Read the workspace once and summarise every area's indicators in one grouped pass."""
+    data = workspace.indicators
+    data = data[data["category_type"].isna()].reset_index(drop=True)
+    strategy = workspace.strategy
+    summaries = summarise_all_areas(
+        data, polarity=strategy.polarity(), trend_method=_trend_methods(strategy)
+    )
+    return SharedTables(
+        indicator_data=data,
+        summaries=summaries,
+        contributions=workspace.contributions(),
+        votes=workspace.votes(),
+        actions=workspace.actions(),
+    )
+
+
+def prepare_shared_tables(workspace: str | Path, period: str, folder: str | Path) -> None:
+    """Compute :class:`SharedTables` for a batch and save them to ``folder`` (Parquet)."""
+    compute_shared_tables(Workspace.open(workspace)).save(folder)
+
+
+def _trend_methods(strategy: Strategy) -> dict[int, str]:
+    """Fingertips tests the trend of proportions on counts; every other calculator on values."""
+    return {
+        spec.id: "proportion" if spec.calculator == "proportion" else "general"
+        for spec in strategy.indicators
+    }
+
+
+# --- one area ---------------------------------------------------------------------
+@dataclass
+class VoicesView:
+    """What partners said and voted, for one area."""
+
+    contributions: pd.DataFrame
+    themes: pd.DataFrame
+    assignments: pd.DataFrame
+    meta_statements: list[str]
+    dot_tally: pd.DataFrame
+    poll: pd.DataFrame
+    statements: pd.DataFrame
+    groups: pd.Series | None
+    opinion: Any
+    consensus_agree: list[str]
+    consensus_disagree: list[str]
+    representative: dict
+    divisive: pd.DataFrame
+    uncertain: pd.DataFrame
+    balance: Any
+    priorities: pd.DataFrame
+
+    @property
+    def empty(self) -> bool:
+        return self.contributions.empty and self.dot_tally.empty and self.poll.empty
+
+
+@dataclass
+class Briefing:
+    """One area's briefing for one reporting month: every table the sections show."""
+
+    area_code: str
+    area_name: str
+    parent_name: str | None
+    period: str
+    strategy: Strategy
+    indicators: pd.DataFrame
+    indicator_data: pd.DataFrame
+    voices: VoicesView
+    actions: pd.DataFrame
+    coverage: pd.DataFrame
+    gaps: pd.DataFrame
+    connections: Any
+    loop: Any
+    previous_summary: dict | None = None
+    suppress_below: int = 5
+    generated_at: str = field(
+        default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
+    )
+
+    # The sections (context builders and rendering) live in hwb_toolkit.sections,
+    # so this class stays a plain container of results.
+    def show(self, section: str, **extra: Any) -> None:
+        """Display one section in the notebook (see :mod:`hwb_toolkit.sections`)."""
+        from IPython.display import display
+
+        from hwb_toolkit.sections import render_section
+
+        display(render_section(self, section, **extra))
+
+    @property
+    def objectives(self) -> list[str]:
+        return [objective.id for objective in self.strategy.objectives]
+
+    def summary_json(self) -> dict:
+        """The machine-readable headline figures (summary.json)."""
+        from hwb_toolkit.sections import headline_items
+
+        indicators = []
+        for row in self.indicators.to_dict("records"):
+            indicators.append(
+                {
+                    "indicator_id": int(row["indicator_id"]),
+                    "indicator_name": row["indicator_name"],
+                    "sex": row["sex"],
+                    "age": row["age"],
+                    "period": row["period"],
+                    "value": _plain(row["value"]),
+                    "lower_ci95": _plain(row["lower_ci95"]),
+                    "upper_ci95": _plain(row["upper_ci95"]),
+                    "england_value": _plain(row["england_value"]),
+                    "compared_to_england": row["compared_to_england"],
+                    "compared_to_parent": row["compared_to_parent"],
+                    "recent_trend": _plain(row["recent_trend"]),
+                    "significance_changed": bool(row["significance_changed"]),
+                    "objective": _plain(row.get("objective")),
+                    "theme": _plain(row.get("theme")),
+                }
+            )
+        labels = self.indicators["compared_to_england"].value_counts()
+        return {
+            "area_code": self.area_code,
+            "area_name": self.area_name,
+            "parent_name": self.parent_name,
+            "period": self.period,
+            "generated_at": self.generated_at,
+            "headline": [
+                {"title": item["title"], "text": item["text"]} for item in headline_items(self)
+            ],
+            "indicators_compared": {str(k): int(v) for k, v in labels.items()},
+            "indicators": indicators,
+            "voices": {
+                "contributions": suppress_small(len(self.voices.contributions), self.suppress_below),
+                "participants": suppress_small(
+                    int(self.voices.contributions["author"].nunique()), self.suppress_below
+                ),
+                "top_priorities": [
+                    {"item": r["item"], "label": r["label"], "score": _plain(r["score"])}
+                    for r in self.voices.priorities.head(3).to_dict("records")
+                ],
+            },
+            "actions": {
+                "total": int(len(self.actions)),
+                "by_status": {
+                    str(k): int(v) for k, v in self.actions["status"].value_counts().items()
+                },
+            },
+            "you_said_we_did": {
+                "share_answered": _plain(self.loop.share_answered),
+                "items": int(len(self.loop.items)),
+            },
+            "gaps": int(len(self.gaps)),
+            "suppress_below": self.suppress_below,
+        }
+
+    def write_summary(self, output_dir: str | Path) -> Path:
+        """Write ``summary.json`` into ``output_dir`` atomically and return its path."""
+        path = Path(output_dir) / "summary.json"
+        write_text_atomically(path, json.dumps(self.summary_json(), indent=2, ensure_ascii=False))
+        return path
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe plain value: NaN/NA -> None, numpy scalars -> Python."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    return value
+
+
+def belongs_to_area(area_codes: pd.Series, area_code: str, home_area: str | None) -> pd.Series:
+    """Which rows belong to ``area_code`` (see the module docstring for the rule)."""
+    codes = area_codes.astype("string")
+    blank = codes.isna() | (codes.str.strip() == "")
+    unassigned_here = home_area is None or home_area == area_code
+    return ((codes == area_code) & ~blank).fillna(False) | (blank & unassigned_here)
+
+
+def build_briefing(
+    workspace: str | Path,
+    area_code: str,
+    period: str,
+    *,
+    prepared: str | Path | None = None,
+    previous_summary: str | Path | None = None,
+    suppress_below: int = 5,
+) -> Briefing:
+    """Assemble the briefing of ``area_code`` for the reporting month ``period`` (YYYY-MM).
+
+    ``prepared``: a folder written by :func:`prepare_shared_tables` (a batch);
+    without it the shared tables are computed here. ``previous_summary``: last
+    month's ``summary.json`` for this area, used for "what changed since last
+    month". ``suppress_below``: counts from 1 to ``suppress_below - 1`` are
+    published as "fewer than N".
+    """
+    ws = Workspace.open(workspace)
+    strategy = ws.strategy
+    shared = SharedTables.load(prepared) if prepared else compute_shared_tables(ws)
+
+    summary = shared.summaries[shared.summaries["area_code"] == area_code]
+    if summary.empty:
+        raise InputError(f"area {area_code!r} has no indicator data in the workspace", column="area_code")
+    summary = _with_strategy_columns(summary.reset_index(drop=True), strategy)
+    first = summary.iloc[0]
+    area_name, parent_code = str(first["area_name"]), first["parent_code"]
+    parent_name = None if pd.isna(first["parent_name"]) else str(first["parent_name"])
+
+    data = shared.indicator_data
+    relevant = data["indicator_id"].isin(summary["indicator_id"])
+    indicator_data = data[relevant].reset_index(drop=True)
+
+    home = strategy.home_area
+    contributions = shared.contributions[
+        belongs_to_area(shared.contributions["area_code"], area_code, home).to_numpy(bool)
+    ].reset_index(drop=True)
+    votes = shared.votes if (home is None or home == area_code) else shared.votes.iloc[0:0]
+    actions = shared.actions[
+        belongs_to_area(shared.actions["area_code"], area_code, home).to_numpy(bool)
+    ].reset_index(drop=True)
+
+    voices = analyse_voices(contributions, votes, strategy)
+    previous = None
+    if previous_summary and Path(previous_summary).is_file():
+        previous = json.loads(Path(previous_summary).read_text(encoding="utf-8"))
+    return Briefing(
+        area_code=area_code,
+        area_name=area_name,
+        parent_name=parent_name if isinstance(parent_code, str) else None,
+        period=period,
+        strategy=strategy,
+        indicators=summary,
+        indicator_data=indicator_data,
+        voices=voices,
+        actions=actions,
+        coverage=coverage(strategy, actions),
+        gaps=gaps(strategy, actions, summary, voices.priorities if len(voices.priorities) else None),
+        connections=connections(actions, strategy),
+        loop=loop_closure(voices.priorities, actions),
+        previous_summary=previous,
+        suppress_below=suppress_below,
+    )
+
+
+def _with_strategy_columns(summary: pd.DataFrame, strategy: Strategy) -> pd.DataFrame:
+    """Add the strategy's objective, theme, calculator and unit to each indicator row,
+    keeping only the indicators the strategy names, in the strategy's order."""
+    specs = strategy.indicators_frame()
+    specs = specs.assign(order=range(len(specs)))
+    keep = ["indicator_id", "objective", "theme", "calculator", "multiplier", "subject", "order"]
+    merged = summary.merge(specs[keep], on="indicator_id", how="inner")
+    merged["unit"] = [
+        unit_for(calculator, multiplier)
+        for calculator, multiplier in zip(merged["calculator"], merged["multiplier"], strict=True)
+    ]
+    return merged.sort_values(["order", "sex", "age"], kind="stable").drop(columns="order").reset_index(drop=True)
+
+
+def analyse_voices(contributions: pd.DataFrame, votes: pd.DataFrame, strategy: Strategy) -> VoicesView:
+    """Themes, dot-vote tally, poll consensus and division, and balance for one area's voices."""
+    statements_mask = contributions["kind"].astype("string") == "statement"
+    statements = contributions[statements_mask.fillna(False).to_numpy(bool)].reset_index(drop=True)
+    said = contributions[~statements_mask.fillna(False).to_numpy(bool)].reset_index(drop=True)
+
+    if len(said):
+        themes_found = find_themes(said, strategy)
+        themes, assignments = themes_found.themes, themes_found.assignments
+        meta = themes_found.meta_statements
+        said = themes_found.label_contributions(said)
+    else:
+        themes = pd.DataFrame(columns=["theme", "label", "origin", "size", "top_terms", "sectors", "quotes"])
+        assignments = pd.DataFrame(columns=["contribution_id", "theme", "origin", "membership"])
+        meta = []
+
+    kinds = votes["kind"].astype("string") if len(votes) else pd.Series(dtype="string")
+    dots = votes[(kinds == "dot").fillna(False).to_numpy(bool)]
+    dot_tally = tally(dots, "dot") if len(dots) else pd.DataFrame(columns=["item", "voters", "score"])
+    labels = {theme.id: theme.title for theme in strategy.themes}
+    labels.update(dict(zip(themes["theme"], themes["label"], strict=True)))
+    dot_tally = dot_tally.assign(label=dot_tally["item"].map(lambda item: labels.get(item, item)))
+    priorities = dot_tally.assign(theme=dot_tally["item"].where(dot_tally["item"].isin(labels)))
+    priorities = priorities[["item", "label", "score", "theme"]].reset_index(drop=True)
+
+    poll_votes = votes[(kinds == "agree_disagree").fillna(False).to_numpy(bool)]
+    poll = poll_summary(poll_votes) if len(poll_votes) else pd.DataFrame()
+    groups = None
+    found = None
+    agree: list[str] = []
+    disagree: list[str] = []
+    representative: dict = {}
+    divisive = pd.DataFrame()
+    uncertain = pd.DataFrame()
+    if len(poll_votes):
+        exclude = list(meta)
+        if poll_votes["participant"].nunique() >= MIN_POLL_PARTICIPANTS:
+            found = opinion_groups(poll_votes, exclude=exclude or None)
+            groups = found.groups
+            result = consensus(poll_votes, groups, exclude=exclude or None)
+            agree, disagree = list(result.agree), list(result.disagree)
+            representative = representative_statements(poll_votes, groups, exclude=exclude or None)
+            divisive = divisive_statements(poll_votes, groups, exclude=exclude or None)
+        uncertain = uncertain_statements(poll_votes, exclude=exclude or None)
+    balance = voice_balance(contributions, strategy.stakeholders_frame())
+    return VoicesView(
+        contributions=said,
+        themes=themes,
+        assignments=assignments,
+        meta_statements=list(meta),
+        dot_tally=dot_tally,
+        poll=poll,
+        statements=statements,
+        groups=groups,
+        opinion=found,
+        consensus_agree=agree,
+        consensus_disagree=disagree,
+        representative=representative,
+        divisive=divisive,
+        uncertain=uncertain,
+        balance=balance,
+        priorities=priorities,
+    )
+
+
+def area_series(briefing: Briefing, indicator_id: int, sex: str, age: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An indicator's time series for the briefing's area and for England, oldest first."""
+    data = briefing.indicator_data
+    rows = data[(data["indicator_id"] == indicator_id) & (data["sex"] == sex) & (data["age"] == age)]
+    area = rows[rows["area_code"] == briefing.area_code].sort_values("period_sortable")
+    england = rows[rows["area_code"] == ENGLAND_CODE].sort_values("period_sortable")
+    return area.reset_index(drop=True), england.reset_index(drop=True)
