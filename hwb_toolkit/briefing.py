@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from hwb_toolkit.errors import InputError
-from hwb_toolkit.indicators.summary import summarise_all_areas
+from hwb_toolkit.indicators import summarise_all_areas
 from hwb_toolkit.io.workspace import Workspace
 from hwb_toolkit.io.writers import write_text_atomically
 from hwb_toolkit.narrative import suppress_small, unit_for
@@ -300,6 +300,10 @@ def build_briefing(
     if summary.empty:
         raise InputError(f"area {area_code!r} has no indicator data in the workspace", column="area_code")
     summary = _with_strategy_columns(summary.reset_index(drop=True), strategy)
+    if summary.empty:
+        raise InputError(
+            f"area {area_code!r} has data for none of the strategy's indicators", column="area_code"
+        )
     first = summary.iloc[0]
     area_name, parent_code = str(first["area_name"]), first["parent_code"]
     parent_name = None if pd.isna(first["parent_name"]) else str(first["parent_name"])

@@ -57,6 +57,12 @@ def validate_period(period: str) -> str:
     return period
 
 
+def previous_period(period: str) -> str:
+    """The month before ``period`` (both ``YYYY-MM``)."""
+    year, month = (int(part) for part in validate_period(period).split("-"))
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
 @dataclass
 class AreaResult:
     """What happened to one area in a run."""
@@ -135,12 +141,14 @@ def build_report(
     staging.mkdir()
     try:
         executed = staging / "briefing.ipynb"
+        previous = Path(out).resolve() / previous_period(period) / area_code / "summary.json"
         parameters = {
             "workspace": str(workspace),
             "area_code": area_code,
             "period": period,
             "output_dir": str(staging),
             "prepared": "" if prepared is None else str(Path(prepared).resolve()),
+            "previous_summary": str(previous) if previous.is_file() else "",
         }
         try:
             papermill.execute_notebook(

@@ -24,13 +24,19 @@ area_code: str = "E08000021"  # ONS code of the area the briefing is for
 period: str = "2026-11"  # reporting month, YYYY-MM
 output_dir: str = "."  # folder where summary.json is written
 prepared: str = ""  # folder of tables shared by a batch; empty means compute them from the workspace
+previous_summary: str = ""  # last month's summary.json for this area; empty when there is none
 suppress_below: int = 5  # counts from 1 to suppress_below - 1 are hidden in anything published
 
 # %%
 from hwb_toolkit.briefing import build_briefing
 
 briefing = build_briefing(
-    workspace, area_code, period, prepared=prepared or None, suppress_below=suppress_below
+    workspace,
+    area_code,
+    period,
+    prepared=prepared or None,
+    previous_summary=previous_summary or None,
+    suppress_below=suppress_below,
 )
 briefing.show("title")
 

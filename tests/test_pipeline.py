@@ -19,6 +19,7 @@ from hwb_toolkit.pipeline import (
     AreaResult,
     BatchResult,
     build_report,
+    previous_period,
     report_is_complete,
     validate_period,
     write_manifest,
@@ -31,7 +32,7 @@ def make_notebook(path: Path, body: str) -> Path:
     """A notebook with the briefing's parameters and ``body`` as its only other cell."""
     notebook = nbformat.v4.new_notebook()
     parameters = nbformat.v4.new_code_cell(
-        'workspace = ""\narea_code = ""\nperiod = ""\noutput_dir = "."\nprepared = ""\nmode = "ok"'
+        'workspace = ""\narea_code = ""\nperiod = ""\noutput_dir = "."\nprepared = ""\nprevious_summary = ""\nmode = "ok"'
     )
     parameters.metadata["tags"] = ["parameters"]
     notebook.cells = [parameters, nbformat.v4.new_code_cell(body)]
@@ -65,6 +66,7 @@ def run(notebook: Path, out: Path, mode: str, area: str = "E06000001") -> Path:
 
 def test_period_must_be_a_month():
     assert validate_period("2026-11") == "2026-11"
+    assert previous_period("2026-11") == "2026-10" and previous_period("2027-01") == "2026-12"
     with pytest.raises(PipelineError, match="YYYY-MM"):
         validate_period("11/2026")
 

@@ -42,11 +42,6 @@ from hwb_toolkit.indicators.methods import (
     wilson_ci,
 )
 
-# --- Reading and summarising (helper "fingertips"): add the re-exports here, e.g.
-# from hwb_toolkit.indicators.summary import summarise_area
-# from hwb_toolkit.io.fingertips import read_fingertips_csv, read_indicators
-# and append "read_fingertips_csv", "read_indicators", "summarise_area" to __all__.
-
 __all__ = [
     "ESP1976",
     "ESP2013",
@@ -76,3 +71,10 @@ __all__ = [
     "recent_trend",
     "wilson_ci",
 ]
+
+# Reading lives in hwb_toolkit.io (all file I/O is there); it is re-exported here
+# because code outside the project calls these names from hwb_toolkit.indicators.
+from hwb_toolkit.indicators.summary import summarise_all_areas, summarise_area  # noqa: E402
+from hwb_toolkit.io.fingertips import read_fingertips_csv, read_indicators  # noqa: E402
+
+__all__ += ["read_fingertips_csv", "read_indicators", "summarise_all_areas", "summarise_area"]

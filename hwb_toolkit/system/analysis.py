@@ -624,7 +624,9 @@ def connections(actions: pd.DataFrame, strategy: Strategy) -> Connections:
         n_actions=("action_id", "nunique"), n_led=("role", lambda r: int((r == "lead").sum()))
     )
     nodes = everyone.join(counts, on="organisation")
-    nodes[["n_actions", "n_led"]] = nodes[["n_actions", "n_led"]].fillna(0).astype("int64")
+    for column in ("n_actions", "n_led"):
+        # With no actions the join brings empty (text) columns: make them numbers first.
+        nodes[column] = pd.to_numeric(nodes[column]).fillna(0).astype("int64")
     nodes["rank"] = nodes["organisation"].map(rank)
     nodes = nodes.sort_values(["n_actions", "rank"], ascending=[False, True], kind="stable")
     nodes = nodes.drop(columns="rank").reset_index(drop=True)

@@ -1,0 +1,331 @@
+"""Shared fixtures for the partner-page tests: a Voila server and a headless Chromium.
+
+- ``served_workspace``: a fresh copy of the example workspace (``init_workspace``) with an
+  empty ``reports/`` beside it, made once per test session.
+- ``voila_server``: ``hwb serve`` (:mod:`hwb_toolkit.apps.serve`, the committed
+  configuration) on a free port for that workspace, shared by the session.
+- ``start_voila``: a factory for a server of one's own (another workspace, a token,
+  extra test notebooks); each is stopped at the end of the test.
+- ``browser``: Playwright driving Debian's ``/usr/bin/chromium`` (skips when absent).
+- ``open_page``: opens a URL in a fresh context at desktop or phone size and returns a
+  :class:`WatchedPage` recording every request and console error.
+- ``wait_for_page``: waits until a page's root widget (class ``hwb-page``) is drawn.
+- ``screenshot``: saves a PNG to ``test-output/`` (gitignored) and returns its path.
+
+Everything is local: the server listens on 127.0.0.1 and tests assert no request
+leaves it (``WatchedPage.external_requests``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEST_OUTPUT = REPO_ROOT / "test-output"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+#: CSS selector of a page's root widget once drawn (hwb_toolkit.apps.common.PAGE_CLASS).
+PAGE_SELECTOR = ".hwb-page"
+#: How long a page may take to become interactive in a test (seconds). Generous for a
+#: loaded 2-core CI machine; a healthy load takes 2-6 s.
+PAGE_TIMEOUT_S = 40
+SERVER_START_TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody is listening on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class VoilaServer:
+    """A running ``hwb serve`` process."""
+
+    port: int
+    workspace: Path
+    reports: Path
+    pages: Path | None
+    token: str | None
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def page_url(self, notebook: str = "explorer.ipynb", *, with_token: bool = True) -> str:
+        """The address of a page (``/voila/render/<notebook>``), with ``?token=`` if set."""
+        url = f"{self.base_url}/voila/render/{notebook}"
+        if self.token and with_token:
+            url += f"?token={self.token}"
+        return url
+
+    def get(self, path: str, *, with_token: bool = True) -> tuple[int, str]:
+        """GET ``path`` (starting with "/") as raw HTTP: (status, body text). No redirects
+        are normalised away: the path is sent exactly as given."""
+        if self.token and with_token:
+            path += ("&" if "?" in path else "?") + f"token={self.token}"
+        with socket.create_connection(("127.0.0.1", self.port), timeout=30) as sock:
+            request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nConnection: close\r\n\r\n"
+            sock.sendall(request.encode())
+            chunks = []
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                chunks.append(data)
+        raw = b"".join(chunks).decode("utf-8", "replace")
+        head, _, body = raw.partition("\r\n\r\n")
+        status = int(head.split(" ", 2)[1])
+        return status, body
+
+    def log(self) -> str:
+        """What the server printed so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def launch_voila(
+    workspace: Path,
+    *,
+    reports: Path | None = None,
+    pages: Path | None = None,
+    token: str | None = None,
+    extra_args: Sequence[str] = (),
+    log_dir: Path,
+    env: dict[str, str] | None = None,
+) -> VoilaServer:
+    """Start ``python -m hwb_toolkit.apps.serve`` on a free port and wait until it answers."""
+    port = free_port()
+    reports = reports or workspace.parent / "reports"
+    command = [
+        sys.executable, "-m", "hwb_toolkit.apps.serve",
+        "--workspace", str(workspace), "--reports", str(reports), "--port", str(port),
+    ]
+    if pages is not None:
+        command += ["--pages", str(pages)]
+    if token:
+        command += ["--token", token]
+    command += list(extra_args)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"voila-{port}.log"
+    log_file = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        command, stdout=log_file, stderr=subprocess.STDOUT, cwd=log_dir,
+        env={**os.environ, **(env or {})},
+    )
+    log_file.close()
+    server = VoilaServer(port, workspace, reports, pages, token, process, log_path)
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"hwb serve exited with {process.returncode}:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(f"{server.base_url}/voila/static/", timeout=2):
+                pass
+            return server
+        except urllib.error.HTTPError:
+            return server  # it answered (404/403 are fine: the server is up)
+        except OSError:
+            time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"hwb serve did not answer within {SERVER_START_TIMEOUT_S} s:\n{server.log()}")
+
+
+# --- workspace and servers -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def served_workspace(tmp_path_factory) -> Path:
+    """A fresh copy of the example workspace (with an empty ``reports/`` beside it)."""
+    from hwb_toolkit.io.workspace import init_workspace
+
+    base = tmp_path_factory.mktemp("served")
+    workspace = init_workspace(base / "workspace")
+    (base / "reports").mkdir()
+    return workspace
+
+
+@pytest.fixture(scope="session")
+def voila_server(served_workspace, tmp_path_factory) -> Iterator[VoilaServer]:
+    """``hwb serve`` for :func:`served_workspace`, shared by the whole session."""
+    server = launch_voila(served_workspace, log_dir=tmp_path_factory.mktemp("voila-log"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_voila(tmp_path) -> Iterator[Callable[..., VoilaServer]]:
+    """Factory: ``start_voila(workspace, reports=None, pages=None, token=None,
+    extra_args=())`` starts a server that is stopped when the test ends."""
+    servers: list[VoilaServer] = []
+
+    def start(workspace: Path, **options) -> VoilaServer:
+        server = launch_voila(workspace, log_dir=tmp_path / "voila-log", **options)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def pages_folder(tmp_path) -> Callable[..., Path]:
+    """Factory: ``pages_folder(extra={"name.ipynb": notebook_json_text})`` makes a folder
+    with the repository's app notebooks plus the given extra notebooks, to pass as
+    ``pages=`` to :func:`start_voila`."""
+
+    def make(extra: dict[str, str] | None = None) -> Path:
+        folder = tmp_path / "pages"
+        folder.mkdir(exist_ok=True)
+        for notebook in (REPO_ROOT / "notebooks").glob("*.ipynb"):
+            shutil.copy2(notebook, folder / notebook.name)
+        for name, text in (extra or {}).items():
+            (folder / name).write_text(text)
+        return folder
+
+    return make
+
+
+def notebook_json(*cells: str) -> str:
+    """A minimal notebook (python3 kernel, no outputs) whose code cells are ``cells``."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    return nbformat.writes(notebook)
+
+
+# --- browser ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Debian Chromium driven by Playwright (skips when it is missing)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class WatchedPage:
+    """A Playwright page with what it asked for and what it complained about."""
+
+    page: object
+    context: object
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def external_requests(self) -> list[str]:
+        """Requests to anywhere but 127.0.0.1 (``data:``/``blob:``/``about:`` are local)."""
+        from urllib.parse import urlsplit
+
+        outside = []
+        for url in self.requests:
+            parts = urlsplit(url)
+            if parts.scheme in ("data", "blob", "about"):
+                continue
+            if parts.hostname != "127.0.0.1":
+                outside.append(url)
+        return outside
+
+    def errors(self) -> list[str]:
+        """Console errors and uncaught page exceptions."""
+        return self.console_errors + self.page_errors
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def open_page(browser) -> Iterator[Callable[..., WatchedPage]]:
+    """Factory: ``open_page(url, size=DESKTOP)`` opens ``url`` in a fresh browser context
+    and returns a :class:`WatchedPage`; contexts are closed when the test ends.
+    Pass ``url=None`` to get the watched page without navigating."""
+    opened: list[WatchedPage] = []
+
+    def open_(url: str | None, size: dict | None = None, *, wait_until: str = "commit") -> WatchedPage:
+        context = browser.new_context(viewport=size or DESKTOP)
+        page = context.new_page()
+        watched = WatchedPage(page, context)
+        page.on("request", lambda request: watched.requests.append(request.url))
+        page.on(
+            "console",
+            lambda message: watched.console_errors.append(message.text)
+            if message.type == "error" else None,
+        )
+        page.on("pageerror", lambda error: watched.page_errors.append(str(error)))
+        opened.append(watched)
+        if url is not None:
+            page.goto(url, wait_until=wait_until, timeout=PAGE_TIMEOUT_S * 1000)
+        return watched
+
+    yield open_
+    for watched in opened:
+        try:
+            watched.close()
+        except Exception:  # noqa: BLE001 - the browser may already be gone
+            pass
+
+
+def wait_for_page(page, selector: str = PAGE_SELECTOR, timeout_s: float = PAGE_TIMEOUT_S) -> float:
+    """Wait until ``selector`` is visible in ``page``; returns the seconds waited.
+    Raises Playwright's TimeoutError when it never appears."""
+    start = time.monotonic()
+    page.wait_for_selector(selector, state="visible", timeout=timeout_s * 1000)
+    return time.monotonic() - start
+
+
+@pytest.fixture
+def screenshot() -> Callable[..., Path]:
+    """Factory: ``screenshot(page, "explorer-desktop")`` saves test-output/<name>.png."""
+
+    def take(page, name: str, *, full_page: bool = True) -> Path:
+        TEST_OUTPUT.mkdir(exist_ok=True)
+        path = TEST_OUTPUT / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take

@@ -1,0 +1,173 @@
+"""Tests for hwb_toolkit.briefing and hwb_toolkit.sections on the example workspace.
+
+The briefing is assembled in-process here (fast); tests/test_monthly_briefing.py
+executes the notebook itself with Papermill.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from hwb_toolkit import narrative
+from hwb_toolkit.briefing import (
+    SharedTables,
+    belongs_to_area,
+    build_briefing,
+    compute_shared_tables,
+)
+from hwb_toolkit.indicators import summarise_area
+from hwb_toolkit.io.workspace import Workspace, init_workspace
+from hwb_toolkit.sections import SECTIONS, gap_sentences, headline_items, section_context
+
+HOME = "E08000021"  # Newcastle upon Tyne, the example partnership's home area
+OTHER = "E06000001"  # Hartlepool: indicator data only
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    return init_workspace(tmp_path_factory.mktemp("ws") / "workspace")
+
+
+@pytest.fixture(scope="module")
+def home(workspace):
+    return build_briefing(workspace, HOME, "2026-11")
+
+
+@pytest.fixture(scope="module")
+def other(workspace):
+    return build_briefing(workspace, OTHER, "2026-11")
+
+
+def test_area_rule_for_voices_and_actions():
+    codes = pd.Series(["E1", None, "", "E2"], dtype="string")
+    assert belongs_to_area(codes, "E1", "E1").tolist() == [True, True, True, False]
+    assert belongs_to_area(codes, "E2", "E1").tolist() == [False, False, False, True]
+    assert belongs_to_area(codes, "E2", None).tolist() == [False, True, True, True]
+
+
+def test_indicator_rows_match_the_engine(workspace, home):
+    ws = Workspace.open(workspace)
+    engine = summarise_area(ws.indicators[ws.indicators["category_type"].isna()], HOME,
+                            polarity=ws.strategy.polarity())
+    merged = home.indicators.merge(engine, on=["indicator_id", "sex", "age"], suffixes=("", "_engine"))
+    assert len(merged) == len(home.indicators) == len(engine)
+    pd.testing.assert_series_equal(merged["value"], merged["value_engine"], check_names=False)
+    assert (merged["compared_to_england"] == merged["compared_to_england_engine"]).all()
+    # Strategy order and units come from strategy.yaml.
+    assert home.indicators["indicator_id"].drop_duplicates().tolist()[:3] == [93014, 93015, 93088]
+    units = dict(zip(home.indicators["indicator_id"], home.indicators["unit"], strict=False))
+    assert units[93014] == "%" and units[41001] == "per 100,000"
+
+
+def test_voices_and_actions_belong_to_the_home_area_only(home, other):
+    assert len(home.voices.contributions) > 150
+    assert home.voices.opinion is not None and home.voices.opinion.k >= 2
+    assert len(home.actions) >= 40
+    assert other.voices.empty and other.actions.empty
+    assert other.loop.items.empty
+
+
+def test_headline_has_three_items_led_by_the_data(home):
+    items = headline_items(home)
+    assert len(items) == 3
+    # Under-18 mental health admissions are planted far worse than England in the example data.
+    assert items[0]["title"].startswith("Hospital admissions for mental health conditions")
+    row = home.indicators.set_index("indicator_id").loc[90812]
+    assert narrative.format_value(row["value"], "per 100,000") in items[0]["text"]
+    assert any(item["title"].startswith(("Partners", "Where partners")) for item in items)
+
+
+def test_gap_sentences_are_plain_and_name_the_gap(home):
+    mental = gap_sentences(home, "mental-wellbeing")
+    assert any(s.startswith("Hospital admissions for mental health conditions is significantly worse") for s in mental)
+    assert not any("linked_indicators" in s or re.search(r"\bA\d{3}\b", s) for s in mental)
+    assert any("Takeaways, shops and advertising" in s for s in gap_sentences(home, "healthy-food"))
+
+
+@pytest.mark.parametrize("section", [s for s in SECTIONS if s != "objective"])
+def test_every_section_renders_for_both_areas(home, other, section):
+    for briefing in (home, other):
+        html = narrative.render(section, **section_context(briefing, section))
+        assert re.search(r"<h[12][ >]", html)
+
+
+def test_objective_sections_show_each_indicator_sentence_and_chart(home):
+    context = section_context(home, "objective", objective="active-lives")["objective"]
+    rows = home.indicators[home.indicators["objective"] == "active-lives"]
+    assert [i["name"] for i in context["indicators"]] == rows["indicator_name"].tolist()
+    html = narrative.render("objective", objective=context)
+    for row in rows.to_dict("records"):
+        assert narrative.format_value(row["value"], row["unit"]) in html
+    assert html.count("<svg") >= len(rows)
+    assert context["themes"] and all(q["attribution"] for t in context["themes"] for q in t["quotes"])
+
+
+def test_hostile_contribution_text_is_escaped_in_sections(workspace):
+    ws = Workspace.open(workspace)
+    shared = compute_shared_tables(ws)
+    hostile = shared.contributions.iloc[[0]].copy()
+    hostile["contribution_id"] = "hostile-1"
+    hostile["text"] = "<img src=x onerror=alert(1)> walking paths <script>alert(1)</script>"
+    shared.contributions = pd.concat([shared.contributions, hostile], ignore_index=True)
+    folder = workspace / ".prepared-test"
+    shared.save(folder)
+    briefing = build_briefing(workspace, HOME, "2026-11", prepared=folder)
+    html = "".join(
+        narrative.render("objective", **section_context(briefing, "objective", objective=o))
+        for o in briefing.objectives
+    )
+    assert "<script>alert" not in html and "<img src=x" not in html
+
+
+def test_prepared_tables_round_trip(workspace, tmp_path):
+    shared = compute_shared_tables(Workspace.open(workspace))
+    shared.save(tmp_path)
+    loaded = SharedTables.load(tmp_path)
+    pd.testing.assert_frame_equal(loaded.summaries, shared.summaries)
+    assert loaded.actions["responds_to"].map(type).eq(list).all()
+    assert loaded.actions["partner_orgs"].tolist() == shared.actions["partner_orgs"].tolist()
+
+
+def test_summary_json_matches_the_engine_tables(home, tmp_path):
+    path = home.write_summary(tmp_path)
+    summary = json.loads(path.read_text())
+    assert summary["area_code"] == HOME and summary["area_name"] == "Newcastle upon Tyne"
+    assert len(summary["headline"]) == 3
+    by_id = {(i["indicator_id"], i["sex"]): i for i in summary["indicators"]}
+    row = home.indicators.set_index(["indicator_id", "sex"]).loc[(93015, "Persons")]
+    assert by_id[(93015, "Persons")]["value"] == pytest.approx(row["value"], rel=1e-12)
+    assert by_id[(93015, "Persons")]["compared_to_england"] == row["compared_to_england"]
+    assert summary["actions"]["total"] == len(home.actions)
+
+
+def test_small_counts_are_suppressed_in_the_summary(workspace, tmp_path):
+    briefing = build_briefing(workspace, HOME, "2026-11", suppress_below=500)
+    summary = briefing.summary_json()
+    assert summary["voices"]["contributions"] == "fewer than 500"
+    assert summary["voices"]["participants"] == "fewer than 500"
+
+
+def test_changes_compare_with_last_months_summary(workspace, home, tmp_path):
+    last_month = home.summary_json()
+    moved = next(i for i in last_month["indicators"] if i["indicator_id"] == 93015)
+    moved["compared_to_england"] = "Similar"
+    stale = next(i for i in last_month["indicators"] if i["indicator_id"] == 93014)
+    stale["period"] = "2022/23"
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps(last_month))
+    briefing = build_briefing(workspace, HOME, "2026-12", previous_summary=path)
+    changes = section_context(briefing, "changes")
+    assert [c["indicator_name"] for c in changes["new_data"]] == ["Percentage of physically active adults"]
+    changed = {c["indicator_name"]: c for c in changes["changed_significance"]}
+    assert changed["Percentage of physically inactive adults"]["previous_compared_to_england"] == "Similar"
+
+
+def test_unknown_area_is_a_clear_error(workspace):
+    from hwb_toolkit.errors import InputError
+
+    with pytest.raises(InputError, match="E06999999"):
+        build_briefing(workspace, "E06999999", "2026-11")

@@ -1,0 +1,169 @@
+"""The briefing notebook executed with Papermill on the example workspace.
+
+Two areas are built (the home area, with voices and actions, and an area with
+indicator data only); a batch with one deliberately broken area must still
+produce every other report, a manifest, an index and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hwb_toolkit import narrative
+from hwb_toolkit.briefing import build_briefing
+from hwb_toolkit.io.workspace import init_workspace
+from hwb_toolkit.sections import indicator_sentence
+
+pytestmark = [pytest.mark.notebook, pytest.mark.slow]
+
+HOME = "E08000021"  # Newcastle upon Tyne
+OTHER = "E06000005"  # Darlington
+BROKEN = "E06000099"  # not a real area: only data for an indicator the strategy does not track
+PERIOD = "2026-11"
+HWB = str(Path(sys.executable).with_name("hwb"))
+OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
+
+# An attribute that loads something from elsewhere: src/href/poster/data/action and CSS url()/@import.
+RESOURCE = re.compile(
+    r"""(?:\b(?:src|href|poster|data|action|formaction|srcset)\s*=\s*["']?\s*https?://)"""
+    r"""|(?:url\(\s*["']?\s*https?://)|(?:@import\s+["']?https?://)""",
+    re.IGNORECASE,
+)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    workspace = init_workspace(tmp_path_factory.mktemp("ws") / "workspace")
+    # The broken area: Fingertips rows for an indicator the strategy does not list.
+    export = workspace / "indicators" / "fingertips_all_data.csv"
+    rows = pd.read_csv(export, dtype=str, keep_default_na=False)
+    broken = rows[rows["Area Code"] == OTHER].head(6).copy()
+    broken["Indicator ID"] = "99999"
+    broken["Area Code"] = BROKEN
+    broken["Area Name"] = "Brokenshire"
+    broken.to_csv(workspace / "indicators" / "broken_area.csv", index=False)
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def batch(workspace, tmp_path_factory):
+    """`hwb batch` over the two areas and the broken one, as a scheduled run would call it."""
+    out = tmp_path_factory.mktemp("reports")
+    command = [HWB, "batch", "--workspace", str(workspace), "--period", PERIOD, "--out", str(out),
+               "--areas", f"{HOME},{OTHER},{BROKEN}", "--workers", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    return out, result
+
+
+def test_batch_builds_every_good_area_and_reports_the_broken_one(batch):
+    out, result = batch
+    assert result.returncode == 1, result.stdout + result.stderr
+    manifest = json.loads((out / PERIOD / "manifest.json").read_text())
+    status = {area["area_code"]: area for area in manifest["areas"]}
+    assert status[HOME]["status"] == "done" and status[OTHER]["status"] == "done"
+    assert status[BROKEN]["status"] == "failed"
+    assert "none of the strategy's indicators" in status[BROKEN]["error"]
+    assert not (out / PERIOD / BROKEN).exists()
+    for code in (HOME, OTHER):
+        folder = out / PERIOD / code
+        assert sorted(p.name for p in folder.iterdir()) == ["briefing.html", "briefing.ipynb", "summary.json"]
+    index = (out / PERIOD / "index.html").read_text()
+    assert f"href='{HOME}/briefing.html'" in index and "Newcastle upon Tyne" in index
+    assert "failed" in index and f"{BROKEN} failed" in result.stderr
+
+
+def test_rerun_skips_areas_already_done(batch, workspace):
+    out, _ = batch
+    before = (out / PERIOD / HOME / "briefing.html").stat().st_mtime_ns
+    result = subprocess.run(
+        [HWB, "batch", "--workspace", str(workspace), "--period", PERIOD, "--out", str(out),
+         "--areas", HOME], capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "0 built, 1 already done" in result.stdout
+    assert (out / PERIOD / HOME / "briefing.html").stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize("area", [HOME, OTHER])
+def test_report_has_sections_and_sentences_matching_the_engine(batch, workspace, area):
+    out, _ = batch
+    html = (out / PERIOD / area / "briefing.html").read_text()
+    briefing = build_briefing(workspace, area, PERIOD)
+    for heading in ("What matters most this month", "At a glance", "What changed since last month",
+                    "Active lives", "Healthy food", "Connected communities", "Mental wellbeing",
+                    "Where partners agree", "You said, we did", "Suggested conversations", "Data notes"):
+        assert heading in html, heading
+    # Every indicator's sentence is in the report, with the engine's numbers as people read them.
+    for row in briefing.indicators.to_dict("records"):
+        sentence = indicator_sentence(briefing, row)
+        assert narrative.format_value(row["value"], row["unit"]) in sentence
+        assert _escaped(sentence) in html, sentence
+    assert "import " not in html and "build_briefing" not in html  # no code cells
+    summary = json.loads((out / PERIOD / area / "summary.json").read_text())
+    assert summary["area_code"] == area and len(summary["headline"]) >= 1
+
+
+def _escaped(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+@pytest.mark.parametrize("area", [HOME, OTHER])
+def test_report_requests_nothing_from_any_url(batch, area):
+    out, _ = batch
+    html = (out / PERIOD / area / "briefing.html").read_text()
+    assert not RESOURCE.findall(html)
+    assert narrative.external_references(html) == []
+    assert "<script" not in html.lower()
+    assert '<meta name="viewport"' in html
+
+
+def test_home_report_has_voices_and_suppression_note(batch):
+    out, _ = batch
+    html = (out / PERIOD / HOME / "briefing.html").read_text()
+    assert "a voluntary sector partner" in html or "a resident" in html
+    assert "fewer than 5" in html  # the data notes explain small-count suppression
+    # The example post-its include hostile text: it must arrive escaped, never as markup.
+    assert "<script>alert" not in html
+
+
+@pytest.mark.browser
+def test_report_fits_a_phone_and_is_kept_as_a_screenshot(batch):
+    from playwright.sync_api import sync_playwright
+
+    out, _ = batch
+    report = out / PERIOD / HOME / "briefing.html"
+    OUTPUT.mkdir(exist_ok=True)
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            for name, width, height in (("phone", 390, 844), ("desktop", 1280, 800)):
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.on("request", lambda request: requests.append(request.url))
+                page.goto(report.as_uri())
+                page.wait_for_load_state("load")
+                scroll_width = page.evaluate("document.documentElement.scrollWidth")
+                assert scroll_width <= width, f"horizontal scroll at {width}px: {scroll_width}"
+                page.screenshot(path=str(OUTPUT / f"briefing-{name}.png"), full_page=True)
+                page.close()
+        finally:
+            browser.close()
+    assert all(url.startswith(("file://", "data:")) for url in requests), requests
+    assert (OUTPUT / "briefing-phone.png").stat().st_size > 10_000
+    shutil.copy(report, OUTPUT / "briefing.html")
+
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
