@@ -9,7 +9,22 @@ Layers (each imports only from those below it):
 - UI: :mod:`hwb_toolkit.apps`
 """
 
-from hwb_toolkit.errors import ConfigError, HwbError, InputError, SchemaError, StoreError
+import sys
+
+# jsonschema (imported by altair, nbformat, Jupyter) loads the optional, unmaintained
+# rfc3987-syntax package when installed, and that package compiles a parser grammar at
+# import: 2.2-4.9 s measured here, in every kernel of every briefing (upstream:
+# python-jsonschema/jsonschema#1392, #1521). Marking it unavailable makes jsonschema
+# skip only its "iri" format check, which none of our schemas use.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+from hwb_toolkit.errors import (  # noqa: E402
+    ConfigError,
+    HwbError,
+    InputError,
+    SchemaError,
+    StoreError,
+)
 
 __all__ = ["HwbError", "InputError", "SchemaError", "ConfigError", "StoreError"]
 __version__ = "0.1.0"

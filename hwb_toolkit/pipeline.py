@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import html
 import json
+import multiprocessing.util
 import os
 import shutil
+import threading
 import time
 import traceback
 import uuid
@@ -27,6 +29,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from jupyter_core.utils import run_sync
 
 from hwb_toolkit.errors import HwbError, PipelineError
 from hwb_toolkit.io.writers import write_text_atomically
@@ -37,6 +41,24 @@ INDEX = "index.html"
 PREPARED_DIR = ".prepared"
 _BACKUP_SUFFIX = ".previous"
 _STAGING_PREFIX = ".staging-"
+
+
+def _ipc_kernel_manager():
+    """A kernel manager whose kernels talk over Unix sockets (file permissions) instead of
+    unencrypted TCP on localhost; the sockets live in the Jupyter runtime folder."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            # An absolute socket path: a relative one would follow each run's working folder.
+            runtime = Path(jupyter_runtime_dir())
+            runtime.mkdir(parents=True, exist_ok=True)
+            kwargs.setdefault("ip", str(runtime / f"hwb-kernel-{uuid.uuid4().hex[:12]}"))
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
 
 
 def repo_root() -> Path:
@@ -120,11 +142,14 @@ def build_report(
     prepared: str | Path | None = None,
     notebook: str | Path | None = None,
     execution_timeout: int = 600,
+    kernel_manager=None,
 ) -> Path:
     """Run the briefing notebook for one area and return the finished report folder.
 
     ``prepared`` is a folder made by :func:`prepare_period` (shared tables);
     without it the notebook computes what it needs from the workspace.
+    ``kernel_manager``: a started kernel to run in (a batch keeps one warm per
+    worker); by default a fresh kernel is started and shut down.
     Raises :class:`PipelineError` (with the failing cell's error) when the run fails;
     any previous report for the same area and period is then left untouched.
     """
@@ -159,6 +184,14 @@ def build_report(
                 progress_bar=False,
                 cwd=str(staging),
                 execution_timeout=execution_timeout,
+                # The executed notebook is written once at the end; saving it after every
+                # cell would serialise the charts' SVG again and again.
+                request_save_on_cell_execute=False,
+                **(
+                    {"km": kernel_manager}
+                    if kernel_manager is not None
+                    else {"kernel_manager_class": _ipc_kernel_manager()}
+                ),
             )
         except papermill.PapermillExecutionError as error:
             raise PipelineError(
@@ -192,18 +225,62 @@ def prepare_period(workspace: str | Path, period: str, out: str | Path = "report
     return folder
 
 
+# One warm kernel per worker thread: a batch pays the kernel start and the imports
+# (pandas, altair, scikit-learn: seconds) once per worker instead of once per area.
+_WARM_KERNELS: dict[int, object] = {}
+_WARM_LOCK = threading.Lock()
+
+
+def _warm_kernel():
+    """This worker thread's started kernel, started on first use and shut down at exit."""
+    key = threading.get_ident()
+    with _WARM_LOCK:
+        manager = _WARM_KERNELS.get(key)
+        if manager is None:
+            manager = _ipc_kernel_manager()(kernel_name="python3")
+            _WARM_KERNELS[key] = manager
+            if len(_WARM_KERNELS) == 1:
+                # Worker processes end with os._exit: Finalize (not atexit) still runs then.
+                multiprocessing.util.Finalize(None, _shutdown_warm_kernels, exitpriority=10)
+    return manager
+
+
+def _shutdown_warm_kernels() -> None:
+    with _WARM_LOCK:
+        managers = list(_WARM_KERNELS.values())
+        _WARM_KERNELS.clear()
+    for manager in managers:
+        if manager.has_kernel:
+            run_sync(manager.shutdown_kernel)(now=True)
+
+
 def _build_one(
-    workspace: str, area_code: str, period: str, out: str, prepared: str | None
+    workspace: str,
+    area_code: str,
+    period: str,
+    out: str,
+    prepared: str | None,
+    reuse_kernel: bool = True,
 ) -> AreaResult:
-    """Worker entry point: never raises, so one area cannot stop the others."""
+    """Worker entry point: never raises, so one area cannot stop the others.
+
+    With ``reuse_kernel`` the area runs in this worker's warm kernel; the
+    notebook sets every name it uses from its parameters, and after a failure
+    the kernel is restarted so nothing from a broken run reaches the next area.
+    """
     started = time.perf_counter()
+    manager = _warm_kernel() if reuse_kernel else None
     try:
-        report = build_report(workspace, area_code, period, out, prepared=prepared)
+        report = build_report(
+            workspace, area_code, period, out, prepared=prepared, kernel_manager=manager
+        )
         return AreaResult(area_code, "done", time.perf_counter() - started, report_dir=str(report))
     except HwbError as error:
         message = str(error)
     except Exception as error:  # noqa: BLE001 - the manifest must record any failure
         message = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}"
+    if manager is not None and manager.has_kernel:
+        run_sync(manager.restart_kernel)(now=True)
     return AreaResult(area_code, "failed", time.perf_counter() - started, error=message)
 
 
@@ -277,10 +354,15 @@ def run_batch(
 
 def _run_locally(arguments: list[tuple], workers: int, record: Callable) -> None:
     if workers <= 1:
-        for args in arguments:
-            record(_build_one(*args))
+        try:
+            for args in arguments:
+                record(_build_one(*args))
+        finally:
+            _shutdown_warm_kernels()
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # Spawned, not forked: each worker starts its own kernel and ZeroMQ context cleanly.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_build_one, *args) for args in arguments]
         for future in as_completed(futures):
             record(future.result())

@@ -1,0 +1,140 @@
+"""Benchmark: the monthly briefing against its floor, and a batch against single runs.
+
+1. One briefing (``build_report`` of the real notebook, one area) against the
+   floor: the same Papermill run and HTML conversion of a notebook that only
+   imports hwb_toolkit. Two floors are shown: ``import hwb_toolkit`` (the
+   package root, which imports nothing heavy) and ``import hwb_toolkit.briefing``
+   (the toolkit the briefing needs: pandas, altair, scikit-learn...). Rounds
+   are interleaved and the median of per-round ratios is printed, because
+   these machines are noisy. Goal: at most 1.5x.
+2. A batch of N areas (``hwb batch``, 2 workers) against N single ``hwb report``
+   runs one after another, each as the command a person would type. Goal: at
+   least 2.5x faster on 2 cores. The workspace is the example one with extra
+   synthetic areas (copies of real areas' rows under new codes) up to N.
+
+Run: ``.venv/bin/python bench/bench_briefing.py [--rounds 3] [--areas 150] [--skip-batch]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+from hwb_toolkit.io.workspace import Workspace, init_workspace
+from hwb_toolkit.pipeline import build_report
+
+HOME = "E08000021"
+PERIOD = "2026-11"
+HWB = str(Path(sys.executable).with_name("hwb"))
+
+
+def floor_notebook(path: Path, module: str) -> Path:
+    """A notebook with the briefing's parameters that only imports ``module``."""
+    notebook = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell(
+        'workspace = ""\narea_code = ""\nperiod = ""\noutput_dir = "."\nprepared = ""\n'
+        'previous_summary = ""\nsuppress_below = 5'
+    )
+    parameters.metadata["tags"] = ["parameters"]
+    body = nbformat.v4.new_code_cell(
+        f"import {module}\nimport pathlib\npathlib.Path(output_dir, 'summary.json').write_text('{{}}')"
+    )
+    notebook.cells = [parameters, body]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    return path
+
+
+def timed(function) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def bench_single(workspace: Path, scratch: Path, rounds: int) -> None:
+    floors = {
+        "import hwb_toolkit": floor_notebook(scratch / "floor_root.ipynb", "hwb_toolkit"),
+        "import hwb_toolkit.briefing": floor_notebook(scratch / "floor_briefing.ipynb", "hwb_toolkit.briefing"),
+    }
+    times: dict[str, list[float]] = {"briefing": [], **{name: [] for name in floors}}
+    out = scratch / "single"
+    for round_ in range(rounds):
+        for name, notebook in floors.items():
+            times[name].append(timed(lambda nb=notebook: build_report(workspace, HOME, PERIOD, out / name.replace(" ", "_"), notebook=nb)))
+        times["briefing"].append(timed(lambda: build_report(workspace, HOME, PERIOD, out / "briefing")))
+        print(f"  round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
+    print("\nOne briefing (home area, with voices, actions and 19 charts) against its floor:")
+    for name in floors:
+        ratios = [b / f for b, f in zip(times["briefing"], times[name], strict=True)]
+        print(f"  briefing {statistics.median(times['briefing']):.2f} s vs floor [{name}] "
+              f"{statistics.median(times[name]):.2f} s: ratio {statistics.median(ratios):.2f}x (goal <= 1.5x)")
+
+
+def national_workspace(scratch: Path, n_areas: int) -> Path:
+    """The example workspace with synthetic areas added until it has ``n_areas`` briefing areas."""
+    workspace = init_workspace(scratch / "national")
+    export = workspace / "indicators" / "fingertips_all_data.csv"
+    rows = pd.read_csv(export, dtype=str, keep_default_na=False)
+    real = Workspace.open(workspace).briefing_areas()["area_code"].tolist()
+    extra = []
+    for n in range(n_areas - len(real)):
+        source = real[n % len(real)]
+        copy = rows[rows["Area Code"] == source].copy()
+        copy["Area Code"] = f"E06{900000 + n:06d}"
+        copy["Area Name"] = f"Synthetic area {n + 1}"
+        extra.append(copy)
+    if extra:
+        pd.concat(extra).to_csv(workspace / "indicators" / "synthetic_areas.csv", index=False)
+    return workspace
+
+
+def bench_batch(scratch: Path, n_areas: int) -> None:
+    workspace = national_workspace(scratch, n_areas)
+    areas = Workspace.open(workspace).briefing_areas()["area_code"].tolist()[:n_areas]
+    print(f"\nBatch of {len(areas)} areas against {len(areas)} single runs (2 cores):", flush=True)
+    batch_out = scratch / "batch"
+    started = time.perf_counter()
+    result = subprocess.run([HWB, "batch", "--workspace", str(workspace), "--period", PERIOD,
+                             "--out", str(batch_out), "--workers", "2"], capture_output=True, text=True)
+    batch_seconds = time.perf_counter() - started
+    print(f"  hwb batch: {batch_seconds:.1f} s (exit {result.returncode}) "
+          f"{result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-300:]}", flush=True)
+    singles_out = scratch / "singles"
+    started = time.perf_counter()
+    failures = 0
+    for code in areas:
+        failures += subprocess.run([HWB, "report", "--workspace", str(workspace), "--area", code,
+                                    "--period", PERIOD, "--out", str(singles_out)],
+                                   capture_output=True, text=True).returncode != 0
+    singles_seconds = time.perf_counter() - started
+    print(f"  {len(areas)} x hwb report: {singles_seconds:.1f} s ({failures} failed)")
+    print(f"  batch is {singles_seconds / batch_seconds:.2f}x faster (goal >= 2.5x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--areas", type=int, default=150)
+    parser.add_argument("--skip-batch", action="store_true")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="hwb-bench-"))
+    try:
+        workspace = init_workspace(scratch / "workspace")
+        bench_single(workspace, scratch, args.rounds)
+        if not args.skip_batch:
+            bench_batch(scratch, args.areas)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
