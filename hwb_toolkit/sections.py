@@ -25,6 +25,7 @@ HEADLINE_ITEMS = 3
 CONVERSATIONS_SHOWN = 5
 STATEMENTS_SHOWN = 5
 QUOTES_PER_THEME = 2
+NEW_CONTRIBUTIONS_SHOWN = 10
 
 _STATUS_ORDER = {"active": 0, "planned": 1, "done": 2, "idea": 3, "stopped": 4}
 
@@ -232,12 +233,27 @@ def changes_context(briefing: Briefing) -> dict:
                 "compared_to_england": now,
                 "previous_compared_to_england": was,
             })
+    recent = contributions_this_month(briefing)
     return {
         "new_data": new_data,
         "changed_significance": changed,
         "emerging_themes": emerging_themes(briefing),
+        "new_contributions": [
+            narrative.make_quote(row["text"], _text(row["sector"]), max_chars=400)
+            for row in recent.head(NEW_CONTRIBUTIONS_SHOWN).to_dict("records")
+        ],
+        "new_contributions_total": int(len(recent)),
         "suppress_below": briefing.suppress_below,
     }
+
+
+def contributions_this_month(briefing: Briefing) -> pd.DataFrame:
+    """Contributions (not poll statements) made in the reporting month, newest first."""
+    contributions = briefing.voices.contributions
+    created = pd.to_datetime(contributions["created_at"], utc=True, errors="coerce")
+    month = created.dt.strftime("%Y-%m") == briefing.period
+    recent = contributions[month.fillna(False).to_numpy(bool)].assign(_created=created[month.fillna(False)])
+    return recent.sort_values("_created", ascending=False, kind="stable").drop(columns="_created")
 
 
 def emerging_themes(briefing: Briefing) -> list[dict]:

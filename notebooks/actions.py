@@ -19,7 +19,7 @@ import os
 workspace: str = os.environ.get("HWB_WORKSPACE", "../workspace")  # the workspace folder
 
 # %%
-from hwb_toolkit.apps.actions import actions_page
-from hwb_toolkit.apps.common import show_page
+from hwb_toolkit.apps.actions import actions_page  # noqa: E402
+from hwb_toolkit.apps.common import show_page  # noqa: E402
 
 page = show_page(actions_page, workspace)

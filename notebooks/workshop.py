@@ -22,7 +22,7 @@ workspace: str = os.environ.get("HWB_WORKSPACE", "../workspace")  # the workspac
 refresh_seconds: float = 2.0  # how often the page re-reads the store
 
 # %%
-from hwb_toolkit.apps.common import show_page
-from hwb_toolkit.apps.workshop import workshop_page
+from hwb_toolkit.apps.common import show_page  # noqa: E402
+from hwb_toolkit.apps.workshop import workshop_page  # noqa: E402
 
 page = show_page(workshop_page, workspace, refresh_seconds=refresh_seconds)

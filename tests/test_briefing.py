@@ -171,3 +171,22 @@ def test_unknown_area_is_a_clear_error(workspace):
 
     with pytest.raises(InputError, match="E06999999"):
         build_briefing(workspace, "E06999999", "2026-11")
+
+
+def test_a_post_it_added_in_the_store_reaches_next_months_briefing_escaped(tmp_path):
+    workspace = init_workspace(tmp_path / "workspace")
+    store = Workspace.open(workspace).store()
+    hostile = "<img src=x onerror=alert(1)> we need benches on the riverside walk <script>alert(2)</script>"
+    store.add_contributions(pd.DataFrame([{
+        "contribution_id": "live-1", "source": "Workshop page", "session": "december-event",
+        "kind": "post_it", "text": hostile, "author": "p_0123456789abcdef", "organisation": None,
+        "sector": "resident", "created_at": pd.Timestamp("2026-12-03T10:15:00Z"), "theme": None,
+        "area_code": HOME,
+    }]), by="test")
+    briefing = build_briefing(workspace, HOME, "2026-12")
+    context = section_context(briefing, "changes")
+    assert context["new_contributions_total"] == 1
+    assert context["new_contributions"][0] == {"text": hostile, "attribution": "a resident"}
+    html = narrative.render("changes", **context)
+    assert "&lt;img src=x onerror=alert(1)&gt; we need benches" in html
+    assert "<img" not in html and "<script" not in html

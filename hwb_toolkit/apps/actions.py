@@ -42,7 +42,7 @@ from hwb_toolkit.apps.common import (
     text_html,
     workspace_path,
 )
-from hwb_toolkit.apps.workshop import section
+from hwb_toolkit.apps.workshop import FORM_CSS, section
 from hwb_toolkit.errors import HwbError, InputError
 from hwb_toolkit.io.workspace import Workspace
 from hwb_toolkit.narrative import STATUS_LABELS, status_label, truncate_text
@@ -81,8 +81,11 @@ PAGE_EXTRA_CSS = """
 .hwb-action h3 { margin: 0 0 0.2rem; font-size: 1.05rem; }
 .hwb-action p { margin: 0.15rem 0; }
 .hwb-actions-list { list-style: none; padding: 0; margin: 0; }
+.hwb-actions-scroll { max-height: 36rem; overflow-y: auto; border: 1px solid #ddd;
+                      padding: 0 0.5rem; max-width: 50rem; }
+.hwb-actions-scroll:focus { outline: 2px solid #2f6f9f; }
 .hwb-page select[multiple] { font-size: 0.95rem; }
-"""
+""" + FORM_CSS
 
 
 # --- the register in and out of the form ---------------------------------------------------
@@ -317,7 +320,7 @@ class ActionsPage:
         self.filter_theme = dropdown("Theme", [("All themes", ALL)] + theme_options, ALL)
         self.filter_org = dropdown("Organisation", [("All organisations", ALL)], ALL)
         self.filter_status = dropdown(
-            "Status", [("Any status", ALL)] + [(STATUS_LABELS[s], s) for s in ACTION_STATUSES], ALL)
+            "With status", [("Any status", ALL)] + [(STATUS_LABELS[s], s) for s in ACTION_STATUSES], ALL)
         for box in (self.filter_theme, self.filter_org, self.filter_status):
             box.observe(handle(lambda _c: self._draw_list()), "value")
         self.count = text_html("", css_class="hwb-muted")
@@ -427,7 +430,10 @@ class ActionsPage:
             return
         cards = "".join(action_card_markup(a, self.strategy, self.said.labels)
                         for a in shown.to_dict("records"))
-        self.list_html.value = f'<ul class="hwb-actions-list" aria-label="Actions">{cards}</ul>'
+        # A scrolling region (focusable, so it scrolls with the keyboard too).
+        self.list_html.value = (
+            '<div class="hwb-actions-scroll" role="region" aria-label="Actions found" tabindex="0">'
+            f'<ul class="hwb-actions-list">{cards}</ul></div>')
 
     def _draw_analyses(self) -> None:
         priorities = self.said.priorities if len(self.said.priorities) else None

@@ -32,9 +32,11 @@ How it works
   parameter: the store's sessions do not record it).
 * **Refresh.** An asyncio task in the kernel re-reads the session every
   ``refresh_seconds`` (2 s) and redraws only what changed (a fingerprint of the
-  rows); a "Refresh now" button does the same at once. A failed refresh is
-  shown and retried with a growing pause (up to 30 s); the task keeps going
-  until the kernel stops. Widgets for themes and statements are kept, not
+  rows); a "Refresh now" button does the same at once. Nothing is sent to the
+  browser when nothing changed, so a forgotten tab's kernel falls idle and the
+  server can cull it. A failed refresh is shown and retried with a growing
+  pause (up to 30 s); after :data:`IDLE_STOP_SECONDS` without anyone using the
+  tab the task stops (Refresh now restarts it). Widgets for themes and statements are kept, not
   rebuilt, so a refresh never takes the keyboard focus away.
 * **No HTML from anyone.** Every contributed text goes through
   :func:`hwb_toolkit.apps.common.escape`.
@@ -110,6 +112,9 @@ DEFAULT_DOTS_PER_ITEM = 2
 REFRESH_SECONDS = 2.0
 #: Longest pause between refreshes after repeated failures.
 MAX_BACKOFF_SECONDS = 30.0
+#: Automatic refresh stops after this long without anyone using the tab (a forgotten tab
+#: should not keep its kernel reading the store for ever); "Refresh now" restarts it.
+IDLE_STOP_SECONDS = 4 * 3600.0
 #: Longest post-it, in characters.
 MAX_POSTIT_CHARS = 500
 #: Fewest agree/disagree voters before opinion groups are looked for (as the briefing does).
@@ -117,6 +122,18 @@ MIN_VOTERS_FOR_GROUPS = 10
 
 POLL_VOTES = {"agree": 1.0, "disagree": -1.0, "pass": 0.0}
 _POLL_WORDS = {1.0: "agree", -1.0: "disagree", 0.0: "pass"}
+
+#: Form styles for phones: a field's label goes above its input when both do not fit.
+FORM_CSS = """
+.hwb-page .widget-button { min-height: 2.5rem; }
+.hwb-page .widget-inline-hbox { flex-wrap: wrap; max-width: calc(100% - 4px);
+                                box-sizing: border-box; }
+.hwb-page .widget-inline-hbox > .widget-label { white-space: normal; max-width: 100%;
+                                                 overflow: visible; }
+.hwb-page .widget-inline-hbox > select, .hwb-page .widget-inline-hbox > input,
+.hwb-page .widget-inline-hbox > textarea { min-width: 12rem; max-width: 100%;
+                                           flex: 1 1 12rem; }
+"""
 
 PAGE_EXTRA_CSS = """
 .hwb-postits { display: flex; flex-wrap: wrap; gap: 0.6rem; padding: 0; margin: 0.3rem 0; }
@@ -133,15 +150,8 @@ PAGE_EXTRA_CSS = """
 .hwb-bar.hwb-agree { background: #2e7d32; }
 .hwb-bar.hwb-disagree { background: #b23b3b; }
 .hwb-statement, .hwb-dot-theme { border-top: 1px solid #ddd; padding: 0.4rem 0; width: 100%; }
-.hwb-page .widget-button { min-height: 2.5rem; }
-.hwb-page .widget-inline-hbox { flex-wrap: wrap; max-width: calc(100% - 4px);
-                                box-sizing: border-box; }
-.hwb-page .widget-inline-hbox > .widget-label { white-space: normal; max-width: 100%;
-                                                 overflow: visible; }
-.hwb-page .widget-inline-hbox > select, .hwb-page .widget-inline-hbox > input,
-.hwb-page .widget-inline-hbox > textarea { min-width: 12rem; max-width: 100%; }
 .hwb-page textarea { font-size: 1rem; }
-"""
+""" + FORM_CSS
 
 
 # --- layout -----------------------------------------------------------------------------------
@@ -604,7 +614,10 @@ class WorkshopPage:
         self.data: SessionData | None = None
         self._fingerprint: int | None = None
         self._sessions_seen: tuple = ()
+        self._changing_options = False
         self._refresh_task: asyncio.Task | None = None
+        self._auto_stopped = False
+        self._last_used = time.monotonic()
         self._labels: dict[str, str] = {}
         self._dot_rows: dict[str, tuple[widgets.HTML, widgets.Button, widgets.Button]] = {}
         self._statement_rows: dict[str, tuple[widgets.HTML, dict[str, widgets.Button]]] = {}
@@ -677,8 +690,9 @@ class WorkshopPage:
             self.signin_box,
         )
         self.root.add_class("hwb-workshop")
-        self._update_sessions()
-        self._show_session()
+        self._update_sessions()  # chooses and draws the session when there is one to choose
+        if self.data is None:
+            self._show_session()
 
     # .. facilitator ........................................................................
     def _build_facilitator_tools(self) -> None:
@@ -792,17 +806,28 @@ class WorkshopPage:
             for session_id, name, is_open in seen]
         current = self.session_picker.value
         wanted = self._wanted_session
-        self.session_picker.options = options
         ids = [value for _, value in options]
         if wanted in ids:
             self._wanted_session = None
-            self.session_picker.value = wanted
+            choice = wanted
         elif current and current in ids:
-            self.session_picker.value = current
+            choice = current
         elif len(ids) == 2:  # one session: choose it for the participant
-            self.session_picker.value = ids[1]
+            choice = ids[1]
+        else:
+            choice = ""
+        self._changing_options = True  # setting options fires value changes: ignore them
+        try:
+            self.session_picker.options = options
+            self.session_picker.value = choice
+        finally:
+            self._changing_options = False
+        if choice != current:
+            self._on_session_change(None)
 
     def _on_session_change(self, _change: Any) -> None:
+        if self._changing_options:
+            return
         self._fingerprint = None
         self._dot_rows.clear()
         self._statement_rows.clear()
@@ -825,21 +850,31 @@ class WorkshopPage:
         self._update_sessions()
         session_id = self.session_picker.value
         if not session_id:
-            self.updated.value = self._updated_markup()
             return False
         data = load_session(self.store, session_id)
         fingerprint = data.fingerprint()
         self.data = data
-        self.updated.value = self._updated_markup()
+        if force:
+            self._last_used = time.monotonic()
+            if self._refresh_task is None and self._auto_stopped:
+                self._auto_stopped = False
+                self.start_auto_refresh()
         if not force and fingerprint == self._fingerprint:
+            # Nothing is sent to the browser when nothing changed: an unwatched tab then
+            # falls idle and the server can cull its kernel.
             return False
         self._fingerprint = fingerprint
         self._draw(data)
+        self.updated.value = self._updated_markup()
         return True
 
     def _updated_markup(self) -> str:
         stamp = dt.datetime.now().strftime("%H:%M:%S")
-        return f'<p class="hwb-muted" aria-live="off">Updated at {stamp}</p>'
+        every = (f"checked every {self.refresh_seconds:g} seconds"
+                 if self.refresh_seconds and not self._auto_stopped
+                 else "press Refresh now for the latest")
+        return (f'<p class="hwb-muted" aria-live="off">Last change shown at {stamp} '
+                f"({every}).</p>")
 
     def _draw(self, data: SessionData) -> None:
         self._labels = theme_labels(self.strategy, data.themes)
@@ -1047,6 +1082,12 @@ class WorkshopPage:
         failures = 0
         while True:
             await asyncio.sleep(pause)
+            if time.monotonic() - self._last_used > IDLE_STOP_SECONDS:
+                self._refresh_task = None
+                self._auto_stopped = True
+                show_status(self.status, "Automatic updates paused because this page has not "
+                            "been used for a while. Press Refresh now to carry on.", "info")
+                return
             try:
                 self.refresh()
             except asyncio.CancelledError:

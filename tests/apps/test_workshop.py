@@ -153,9 +153,12 @@ def test_wall_visibility_by_status_and_viewer(workspace):
     mine = wall(data, "p_bbbbbbbbbbbbbbbb")
     assert mine["contribution_id"].tolist() == ["v", "p-mine"]
     assert mine["waiting"].tolist() == [False, True]
+    assert mine["mine"].tolist() == [False, True]
     assert wall(data, "p_dddddddddddddddd")["contribution_id"].tolist() == ["v"]
-    assert wall(data, "p_dddddddddddddddd", facilitator=True)["contribution_id"].tolist() == [
-        "v", "p-mine", "p-other"]
+    seen_by_facilitator = wall(data, "p_dddddddddddddddd", facilitator=True)
+    assert seen_by_facilitator["contribution_id"].tolist() == ["v", "p-mine", "p-other"]
+    assert "Waiting for your review" in wall_markup(seen_by_facilitator, {})
+    assert "Waiting for the facilitator" not in wall_markup(seen_by_facilitator, {})
 
 
 def test_dot_budget_and_cap(workspace):
@@ -373,6 +376,24 @@ def test_auto_refresh_picks_up_other_writers_and_survives_failures(workspace, mo
     assert tab.status.value == ""  # the error message goes once a refresh works again
 
 
+def test_auto_refresh_stops_in_a_forgotten_tab_and_restarts_on_use(workspace, monkeypatch):
+    open_session(workspace)
+    tab = page(workspace)
+    tab.refresh_seconds = 0.02
+    monkeypatch.setattr(workshop_module, "IDLE_STOP_SECONDS", 0.1)
+
+    async def scenario():
+        assert tab.start_auto_refresh()
+        await asyncio.sleep(0.5)
+        stopped = tab._refresh_task is None and "paused" in tab.status.value
+        tab.refresh_button.click()  # using the tab starts it again
+        restarted = tab._refresh_task is not None
+        tab.stop_auto_refresh()
+        return stopped, restarted
+
+    assert asyncio.run(scenario()) == (True, True)
+
+
 def test_moderation_functions_keep_history(workspace):
     store = open_session(workspace)
     store.add_contributions(pd.DataFrame({
@@ -385,6 +406,32 @@ def test_moderation_functions_keep_history(workspace):
                                               "hidden by the facilitator"]
     assert store.contributions(kind="post_it", include_hidden=True, with_status=True)["status"].tolist() == [
         "hidden"]
+
+
+# --- the next briefing ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_hostile_post_its_are_never_html_in_the_next_briefing(workspace, tmp_path):
+    """Post-its added on the page reach the briefing as text, never as markup."""
+    from hwb_toolkit.pipeline import build_report
+
+    open_session(workspace)
+    tab = page(workspace)
+    for hostile in (IMG, SCRIPT):
+        add_postit(tab, f"{hostile} walking to school should be safe", "walking-cycling")
+        assert "on the wall" in tab.status.value
+    report = build_report(workspace.root, workspace.strategy.home_area, "2026-11", tmp_path / "out")
+    html = (report / "briefing.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "onerror=alert(1)>" not in html
+    assert "<script>alert(1)</script>" not in html
+    if "&lt;img src=x onerror=alert(1)&gt;" not in html:
+        # The briefing quotes the most representative post-its of each theme; whether
+        # a new workshop post-it is shown is the briefing's choice (hwb_toolkit.sections).
+        pytest.xfail("briefing pending: workshop post-its are not shown in the briefing yet")
+    # The <script> post-it is quoted only if it is among the theme's two most
+    # representative; shown or not, it never appears as markup (checked above).
 
 
 # --- in the browser ------------------------------------------------------------------------------
