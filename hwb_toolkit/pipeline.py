@@ -182,7 +182,8 @@ def build_report(
                 parameters=parameters,
                 kernel_name="python3",
                 progress_bar=False,
-                cwd=str(staging),
+                # No cwd=: Papermill implements it with a process-wide os.chdir, which races
+                # when a Dask worker runs two areas in threads. The notebook uses absolute paths.
                 execution_timeout=execution_timeout,
                 # The executed notebook is written once at the end; saving it after every
                 # cell would serialise the charts' SVG again and again.
