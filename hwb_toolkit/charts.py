@@ -44,7 +44,7 @@ import pandas as pd
 import vl_convert as vlc
 
 from hwb_toolkit.errors import HwbError, InputError, SchemaError
-from hwb_toolkit.schema import ENGLAND_CODE, POLARITIES, SECTORS
+from hwb_toolkit.schema import ENGLAND_CODE, POLARITIES, SECTOR_LABELS, SECTORS
 
 __all__ = [
     "COMPARISON_COLOURS",
@@ -142,14 +142,6 @@ _COMPARISON_ALIASES: dict[str, str] = {
 }
 
 #: Sector names as people read them (keys: :data:`hwb_toolkit.schema.SECTORS`).
-SECTOR_LABELS: dict[str, str] = {
-    "council": "Council",
-    "nhs": "NHS",
-    "vcse": "Voluntary and community",
-    "business": "Business",
-    "resident": "Residents",
-    "other": "Other",
-}
 _NOT_RECORDED = "Not recorded"
 
 #: Okabe-Ito colours (distinguishable with the common colour-vision deficiencies).

@@ -64,7 +64,9 @@ from hwb_toolkit.schema import (
     HIGHER,
     LOWER,
     NOT_COMPARED,
+    SECTOR_LABELS,
     SIMILAR,
+    TREND_LABELS,
     WORSE,
     WORST,
 )
@@ -118,17 +120,6 @@ ELLIPSIS = "\u2026"
 
 #: Fingertips' comparison labels, as the engines write them.
 COMPARISON_LABELS = (BETTER, SIMILAR, WORSE, BEST, WORST, LOWER, HIGHER, NOT_COMPARED)
-#: Fingertips' recent-trend labels, as the engines write them.
-TREND_LABELS = (
-    "Increasing and getting worse",
-    "Increasing and getting better",
-    "Decreasing and getting worse",
-    "Decreasing and getting better",
-    "Increasing",
-    "Decreasing",
-    "No significant change",
-    "Cannot be calculated",
-)
 _COMPARISON_KEYS = {label.casefold(): label for label in COMPARISON_LABELS}
 _TREND_KEYS = {label.casefold(): label for label in TREND_LABELS}
 
@@ -397,8 +388,6 @@ def status_label(status: Any) -> str:
 
 def sector_label(sector: Any) -> str:
     """A sector id as a name (``vcse`` -> ``Voluntary and community``), as the charts name it."""
-    from hwb_toolkit.charts import SECTOR_LABELS  # the one list of sector names
-
     if _is_missing(sector) or not str(sector).strip():
         return "Not recorded"
     key = str(sector).strip().casefold()

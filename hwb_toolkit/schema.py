@@ -49,6 +49,18 @@ BETTER, SIMILAR, WORSE, BEST, WORST = "Better", "Similar", "Worse", "Best", "Wor
 LOWER, HIGHER = "Lower", "Higher"
 NOT_COMPARED = "Not compared"
 
+#: Fingertips' recent-trend labels (the trend marker on the last five points).
+TREND_LABELS = (
+    "Increasing and getting worse",
+    "Increasing and getting better",
+    "Decreasing and getting worse",
+    "Decreasing and getting better",
+    "Increasing",
+    "Decreasing",
+    "No significant change",
+    "Cannot be calculated",
+)
+
 # --- Voices -----------------------------------------------------------------
 #: Canonical contributions table. ``author`` is always pseudonymised;
 #: ``area_code`` is optional (blank = the whole partnership).
@@ -76,6 +88,16 @@ CONTRIBUTION_KINDS = (
 )
 
 SECTORS = ("council", "nhs", "vcse", "business", "resident", "other")
+
+#: How each sector is named to people (charts, pages, reports).
+SECTOR_LABELS: dict[str, str] = {
+    "council": "Council",
+    "nhs": "NHS",
+    "vcse": "Voluntary and community",
+    "business": "Business",
+    "resident": "Residents",
+    "other": "Other",
+}
 
 #: Canonical votes table: one row per participant, item and ballot.
 #: ``vote`` meaning depends on ``kind``: dots given (dot), 1 (approval),
