@@ -58,10 +58,22 @@ Decisions (what a caller can rely on)
   frame with the same ballot are summed first (paper dots are often typed up
   one row per dot). A live workshop places and removes dots one at a time with
   :meth:`Store.place_dot` / :meth:`Store.remove_dot`, which change the count by
-  one inside a write transaction and enforce the session's ``dots_per_person``.
+  one inside a write transaction and enforce the session's ``dots_per_person``
+  (the participant's budget) and ``max_dots_per_item`` (the most dots one
+  participant may put on one item; None = no limit), so two tabs of one person
+  clicking at once can never exceed either. ``add_votes`` (imports of paper
+  dots) does not apply the per-item cap: tallies apply it (``tally(cap=...)``).
   Other kinds with the same ballot twice in one frame are an :class:`InputError`
   naming both rows (which one counts is ambiguous).
-* **Actions** are keyed by ``action_id``. :meth:`Store.save_action` inserts or
+* **Actions** are keyed by ``action_id``. :meth:`Store.new_action` adds an
+  action under the next free id (``A001``, ``A002``, ...: one more than the
+  largest in use), chosen *inside* its write transaction: SQLite writers are
+  serialised, so two partners adding actions at the same moment always get
+  two ids; on a database that does not serialise writers the unique key makes
+  the second insert fail and the whole transaction is retried with a fresh
+  id. A page must never compute "max + 1" itself from the register it read:
+  saving under an id someone else has just taken would update their action.
+  :meth:`Store.save_action` inserts or
   updates (history with before/after); it stamps ``updated_at`` (UTC, strictly
   increasing per action) and ``updated_by``. ``expected_updated_at`` gives
   optimistic concurrency: the save fails with :class:`StoreError` if someone
@@ -70,8 +82,13 @@ Decisions (what a caller can rely on)
   list item may not contain ";".
 * **Sessions** (live workshops): id, name, themes, statements (contribution ids
   of kind ``statement`` created with the session), ``dots_per_person``,
-  ``created_at``, ``created_by``, ``open``. Contributions and votes made in a
+  ``max_dots_per_item`` (None = no limit), ``created_at``, ``created_by``, ``open``. Contributions and votes made in a
   session carry ``session`` = the session id and ``source`` = its name.
+* **Schema versions.** ``schema_version`` holds one row per version applied.
+  Opening a store made by an older hwb-toolkit upgrades it in place, inside
+  the write lock (so concurrent openers migrate once), adding what is missing:
+  version 2 added ``sessions.max_dots_per_item`` (NULL, no limit, for the
+  sessions already there). A store from a newer hwb-toolkit is refused.
 * **CSV.** :meth:`Store.export_csv` writes contributions.csv (canonical columns
   plus ``status``), votes.csv, actions.csv, sessions.csv and history.csv from
   one consistent snapshot, each file replaced atomically. :meth:`Store.import_csv`
@@ -100,6 +117,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -135,6 +153,7 @@ from hwb_toolkit.schema import (
 
 __all__ = [
     "Store",
+    "next_action_id",
     "WriteSummary",
     "CONTRIBUTION_STATUSES",
     "HISTORY_COLUMNS",
@@ -144,20 +163,22 @@ __all__ = [
 ]
 
 #: Version of the tables below; bumped (with a migration) whenever they change.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: File name of the store inside a workspace folder.
 DEFAULT_FILE = "store.sqlite"
 #: Moderation states of a contribution.
 CONTRIBUTION_STATUSES = ("visible", "pending", "hidden")
 #: Columns of :meth:`Store.history` (``before``/``after`` are dicts, or None).
 HISTORY_COLUMNS = ["history_id", "entity", "entity_id", "action", "by", "at", "reason", "before", "after"]
-#: Columns of :meth:`Store.sessions` (``themes``/``statements`` are lists of str).
+#: Columns of :meth:`Store.sessions` (``themes``/``statements`` are lists of str;
+#: ``max_dots_per_item`` is nullable Int64, missing = no limit).
 SESSION_COLUMNS = [
     "session_id",
     "name",
     "themes",
     "statements",
     "dots_per_person",
+    "max_dots_per_item",
     "created_at",
     "created_by",
     "open",
@@ -254,6 +275,8 @@ sessions_table = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("created_by", sa.String(_MAX_KEY_LENGTH)),
     sa.Column("is_open", sa.Boolean, nullable=False),
+    # Schema version 2; NULL = no limit. Added last so ALTER TABLE gives old stores the same shape.
+    sa.Column("max_dots_per_item", sa.Integer, nullable=True),
 )
 
 history_table = sa.Table(
@@ -270,6 +293,25 @@ history_table = sa.Table(
     sa.Column("after_json", sa.Text),
     sa.Index("ix_history_entity", "entity", "entity_id"),
 )
+
+
+def _add_missing_column(connection: Connection, column: sa.Column) -> None:
+    """ALTER TABLE ... ADD COLUMN for a nullable column the table lacks (no-op when present)."""
+    table = column.table.name
+    present = {c["name"] for c in sa.inspect(connection).get_columns(table)}
+    if column.name not in present:
+        preparer = connection.dialect.identifier_preparer
+        column_type = column.type.compile(dialect=connection.dialect)
+        connection.exec_driver_sql(f"ALTER TABLE {preparer.quote(table)} "
+                                   f"ADD COLUMN {preparer.quote(column.name)} {column_type}")
+
+
+#: Migrations: version -> the step that upgrades a store from the version before.
+#: Each runs inside the write transaction that records the new version, and is
+#: written to be harmless if the change is already there.
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    2: lambda connection: _add_missing_column(connection, sessions_table.c.max_dots_per_item),
+}
 
 
 @dataclass(frozen=True)
@@ -610,6 +652,25 @@ def _prepare_action(record: Mapping[str, Any] | pd.Series, *, row: int | None = 
     return action
 
 
+def next_action_id(existing: Iterable[Any], prefix: str = "A") -> str:
+    """The next free action id like "A049": one more than the largest "<prefix><number>" in use.
+
+    Numbers keep the widest zero-padding in use (at least 3 digits: "A001");
+    ids that do not look like "<prefix><digits>" are ignored, except that the
+    result is never one of ``existing``. Pure: :meth:`Store.new_action` calls
+    it inside its write transaction, which is what makes the id safe to use.
+    """
+    existing = [str(value) for value in existing if isinstance(value, str)]
+    pattern = re.compile(rf"{re.escape(prefix)}(\d+)")
+    digits = [match.group(1) for value in existing if (match := pattern.fullmatch(value))]
+    width = max([3] + [len(d) for d in digits])
+    candidate = max((int(d) for d in digits), default=0) + 1
+    taken = set(existing)
+    while f"{prefix}{candidate:0{width}d}" in taken:
+        candidate += 1
+    return f"{prefix}{candidate:0{width}d}"
+
+
 # --- Row <-> database mapping --------------------------------------------------
 
 _ACTION_DB_NAMES = {"start": "start_date", "end": "end_date"}
@@ -634,6 +695,16 @@ def _action_from_db(row: Mapping[str, Any]) -> dict[str, Any]:
     return action
 
 
+def _action_for_caller(saved: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored action as returned to callers: dates as Timestamps (NaT), updated_at UTC."""
+    return {
+        **saved,
+        "start": pd.Timestamp(saved["start"]) if saved["start"] else pd.NaT,
+        "end": pd.Timestamp(saved["end"]) if saved["end"] else pd.NaT,
+        "updated_at": pd.Timestamp(saved["updated_at"], tz="UTC"),
+    }
+
+
 def _action_content(action: Mapping[str, Any]) -> dict[str, Any]:
     """An action without its stamps: what a save compares to decide whether anything changed."""
     return {k: v for k, v in action.items() if k not in ("updated_at", "updated_by")}
@@ -646,6 +717,7 @@ def _session_from_db(row: Mapping[str, Any]) -> dict[str, Any]:
         "themes": json.loads(row["themes"]),
         "statements": json.loads(row["statements"]),
         "dots_per_person": row["dots_per_person"],
+        "max_dots_per_item": row["max_dots_per_item"],
         "created_at": row["created_at"],
         "created_by": row["created_by"],
         "open": bool(row["is_open"]),
@@ -869,10 +941,23 @@ class Store:
                 connection.execute(schema_version_table.insert().values(
                     version=SCHEMA_VERSION, applied_at=_now()))
 
+        def migrate(connection: Connection) -> None:
+            # Read again under the write lock: another process may have migrated meanwhile.
+            current = installed(connection)
+            if current is None or current >= SCHEMA_VERSION:
+                return
+            for target in range(current + 1, SCHEMA_VERSION + 1):
+                _MIGRATIONS[target](connection)
+                connection.execute(schema_version_table.insert().values(
+                    version=target, applied_at=_now()))
+
         try:
             version = self._read(installed)
             if version is None:
                 self._write(create)
+                version = self._read(installed)
+            if version is not None and version < SCHEMA_VERSION:
+                self._write(migrate)
                 version = self._read(installed)
         except SQLAlchemyError as error:
             raise StoreError(f"cannot open the store: {error}", file=self.path) from None
@@ -1116,6 +1201,10 @@ class Store:
             if step > 0 and placed + step > session["dots_per_person"]:
                 raise StoreError(f"{participant!r} has placed all {session['dots_per_person']} dots "
                                  f"in session {session['name']!r}")
+            cap = session["max_dots_per_item"]
+            if step > 0 and cap is not None and current + step > cap:
+                raise StoreError(f"{participant!r} already has {int(current)} dots on {item!r}: at "
+                                 f"most {cap} dots per item in session {session['name']!r}")
             if current + step < 0:
                 raise StoreError(f"{participant!r} has no dot on {item!r} to remove")
             now = _now()
@@ -1139,7 +1228,9 @@ class Store:
 
         ``item`` must be one of the session's themes (or a contribution of the
         session). Raises :class:`StoreError` when the participant has no dots
-        left. Returns the participant's dots now on the item.
+        left, or already has the session's ``max_dots_per_item`` on the item
+        (both checked inside the write transaction). Returns the participant's
+        dots now on the item.
         """
         return self._change_dots(session_id, participant, item, +1, by)
 
@@ -1158,6 +1249,9 @@ class Store:
         no-op. With ``expected_updated_at`` (the ``updated_at`` the caller read),
         the save fails with :class:`StoreError` if the action has changed since.
         Returns the action as stored (lists as lists, ``updated_at`` UTC).
+        To add an action that has no id yet, use :meth:`new_action`: an id
+        worked out from a register read earlier may have been taken since, and
+        saving under it would update that other action.
         """
         action = _prepare_action(record)
         stamps = None
@@ -1166,12 +1260,49 @@ class Store:
                       else str(record.get("updated_by")))
         expected = _naive_utc(expected_updated_at) if expected_updated_at is not None else None
         saved, _ = self._write(lambda c: self._save_action_tx(c, action, by, expected, stamps))
-        return {
-            **saved,
-            "start": pd.Timestamp(saved["start"]) if saved["start"] else pd.NaT,
-            "end": pd.Timestamp(saved["end"]) if saved["end"] else pd.NaT,
-            "updated_at": pd.Timestamp(saved["updated_at"], tz="UTC"),
-        }
+        return _action_for_caller(saved)
+
+    def new_action(self, record: Mapping[str, Any] | pd.Series, by: str, *,
+                   prefix: str = "A") -> dict[str, Any]:
+        """Add a new action under the next free id; returns it as stored (with its id).
+
+        The id is :func:`next_action_id` of the ids in the store ("A049" after
+        "A048"), chosen inside the write transaction that inserts the action,
+        so concurrent callers always get distinct ids and never update each
+        other's action (see the module notes). ``record`` is as for
+        :meth:`save_action` but without an ``action_id`` (blank or absent): a
+        record that names one raises :class:`StoreError` (use
+        :meth:`save_action` to save under an id of your choosing). The store
+        stamps ``updated_at`` and ``updated_by`` = ``by``; the history records
+        an insert by ``by``.
+        """
+        if isinstance(record, pd.Series):
+            record = record.to_dict()
+        if not isinstance(record, Mapping):
+            raise InputError(f"an action must be a mapping, not {type(record).__name__}")
+        given = record.get("action_id")
+        if not _missing(given) and str(given).strip():
+            raise StoreError(f"new_action gives the action its id, but this one already has "
+                             f"{str(given).strip()!r}; use save_action to save under a chosen id")
+        prefix = str(prefix)
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,19}", prefix):
+            raise StoreError(f"an action id prefix must be a letter then up to 19 letters, digits, "
+                             f"'-' or '_', not {prefix!r}")
+        # Validated with a stand-in id; the real one is chosen under the write lock.
+        action = _prepare_action({**record, "action_id": prefix})
+
+        def work(connection: Connection) -> dict[str, Any]:
+            taken = connection.execute(sa.select(actions_table.c.action_id).where(
+                actions_table.c.action_id.startswith(prefix, autoescape=True))).scalars().all()
+            chosen = {**action, "action_id": next_action_id(taken, prefix)}
+            saved, outcome = self._save_action_tx(connection, chosen, by, None, None)
+            if outcome != "inserted":  # cannot happen: the id was free in this transaction
+                raise StoreError(f"action {chosen['action_id']!r} appeared while being added")
+            return saved
+
+        # On databases that do not serialise writers, a concurrent insert of the same id
+        # fails the unique key and _write runs ``work`` again, choosing the next id.
+        return _action_for_caller(self._write(work))
 
     def _save_action_tx(self, connection: Connection, action: dict[str, Any], by: str,
                         expected: dt.datetime | None,
@@ -1292,9 +1423,13 @@ class Store:
     # .. sessions ...................................................................
     def open_session(self, session_id: str, name: str, themes: Sequence[str],
                      statements: Sequence[str] | Mapping[str, str], by: str, *,
-                     dots_per_person: int = 3) -> dict[str, Any]:
+                     dots_per_person: int = 3, max_dots_per_item: int | None = None,
+                     ) -> dict[str, Any]:
         """Open a live workshop session (or reopen a closed one with the same content).
 
+        ``dots_per_person``: each participant's budget of dots (0 or more);
+        ``max_dots_per_item``: the most of them one participant may put on one
+        item (1 or more; None = no limit). :meth:`place_dot` enforces both.
         ``themes``: theme ids participants put post-its and dots on.
         ``statements``: texts to agree/disagree on (or a mapping id -> text);
         each becomes a contribution of kind "statement" in the session, with id
@@ -1306,6 +1441,14 @@ class Store:
             raise StoreError("a session needs an id and a name")
         if int(dots_per_person) < 0:
             raise StoreError("dots_per_person must be 0 or more")
+        if max_dots_per_item is not None:
+            whole = (isinstance(max_dots_per_item, (int, float, np.integer, np.floating))
+                     and not isinstance(max_dots_per_item, bool)
+                     and float(max_dots_per_item).is_integer())
+            if not whole or max_dots_per_item < 1:
+                raise StoreError(f"max_dots_per_item must be a whole number, 1 or more (or None for "
+                                 f"no limit), not {max_dots_per_item!r}")
+            max_dots_per_item = int(max_dots_per_item)
         themes = _as_list(list(themes), "themes", None, None)
         if isinstance(statements, Mapping):
             statement_items = [(str(k).strip(), str(v)) for k, v in statements.items()]
@@ -1322,8 +1465,8 @@ class Store:
         session = {
             "session_id": session_id, "name": name, "themes": themes,
             "statements": [i for i, _ in statement_items],
-            "dots_per_person": int(dots_per_person), "created_at": now, "created_by": by,
-            "open": True,
+            "dots_per_person": int(dots_per_person), "max_dots_per_item": max_dots_per_item,
+            "created_at": now, "created_by": by, "open": True,
         }
         statements = _prepare_contributions(statement_frame)
         return self._write(lambda c: self._open_session_tx(c, session, statements, by))
@@ -1333,7 +1476,7 @@ class Store:
                          file: str | Path | None = None) -> dict[str, Any]:
         previous_row = connection.execute(sa.select(sessions_table).where(
             sessions_table.c.session_id == session["session_id"])).mappings().first()
-        content_keys = ("name", "themes", "statements", "dots_per_person")
+        content_keys = ("name", "themes", "statements", "dots_per_person", "max_dots_per_item")
         if previous_row is not None:
             previous = _session_from_db(previous_row)
             if any(previous[k] != session[k] for k in content_keys):
@@ -1385,6 +1528,7 @@ class Store:
         frame = _frame(rows, SESSION_COLUMNS, strings=["session_id", "name", "created_by"],
                        utc=["created_at"])
         frame["dots_per_person"] = frame["dots_per_person"].astype("int64")
+        frame["max_dots_per_item"] = frame["max_dots_per_item"].astype("Int64")
         frame["open"] = frame["open"].astype(bool)
         return frame
 
@@ -1455,6 +1599,7 @@ class Store:
                 sa.select(sessions_table).order_by(sessions_table.c.created_at,
                                                    sessions_table.c.session_id)).mappings()],
             columns=SESSION_COLUMNS)
+        sessions["max_dots_per_item"] = sessions["max_dots_per_item"].astype("Int64")  # no "3.0"
         history = pd.DataFrame(
             [dict(r) for r in connection.execute(sa.select(history_table).order_by(
                 history_table.c.changed_at, history_table.c.history_id)).mappings()],
@@ -1516,6 +1661,10 @@ class Store:
             table = read_table(path)
             require_columns(table, ["session_id", "name", "dots_per_person", "created_at"], path)
             dots = numeric_column(table, "dots_per_person", path, minimum=0, integer=True)
+            # Absent from exports made before schema version 2: no limit.
+            caps = (numeric_column(table, "max_dots_per_item", path, minimum=1, integer=True)
+                    if "max_dots_per_item" in table.columns
+                    else pd.Series(np.nan, index=table.index))
             created = _utc_column(table, "created_at", path)
             sessions = []
             for position, record in enumerate(table.to_dict("records")):
@@ -1524,6 +1673,8 @@ class Store:
                     "themes": _as_list(record.get("themes"), "themes", position + 2, path),
                     "statements": _as_list(record.get("statements"), "statements", position + 2, path),
                     "dots_per_person": int(dots.iloc[position]),
+                    "max_dots_per_item": (None if math.isnan(caps.iloc[position])
+                                          else int(caps.iloc[position])),
                     "created_at": _naive_utc(created.iloc[position]),
                     "created_by": None if _missing(record.get("created_by")) else record["created_by"],
                     "open": str(record.get("open", "True")).strip().lower() in ("true", "1", "yes"),

@@ -18,7 +18,13 @@ from sqlalchemy import event
 
 from hwb_toolkit.errors import InputError, SchemaError, StoreError
 from hwb_toolkit.schema import ACTION_COLUMNS, CONTRIBUTION_COLUMNS, VOTE_COLUMNS
-from hwb_toolkit.store import HISTORY_COLUMNS, SCHEMA_VERSION, SESSION_COLUMNS, Store
+from hwb_toolkit.store import (
+    HISTORY_COLUMNS,
+    SCHEMA_VERSION,
+    SESSION_COLUMNS,
+    Store,
+    next_action_id,
+)
 
 POST_ITS = """contribution_id,source,session,kind,text,author,organisation,sector,created_at,theme,area_code
 pi-1,Moving More unconference,table-3,post_it,More benches along the canal path,p_0a1b,Age UK Example,vcse,2026-09-12T10:15:00Z,walking-cycling,
@@ -100,6 +106,117 @@ def test_a_store_from_a_newer_toolkit_is_refused(tmp_path, store):
         raw.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
     with pytest.raises(StoreError, match="upgrade hwb-toolkit"):
         Store(tmp_path / "store.sqlite")
+
+
+# The tables exactly as hwb-toolkit's first store (schema version 1) created them in
+# SQLite (copied from ``sqlite_master`` of a store made before version 2), with a
+# session, a dot (vote_id = the ballot's SHA-256 prefix), an action and its history as
+# that version wrote them.
+STORE_V1_SQL = """
+CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at DATETIME NOT NULL,
+    PRIMARY KEY (version));
+CREATE TABLE contributions (seq INTEGER NOT NULL, contribution_id VARCHAR(255) NOT NULL,
+    source VARCHAR(255), session VARCHAR(255), kind VARCHAR(40) NOT NULL, text TEXT NOT NULL,
+    author VARCHAR(255), organisation VARCHAR(255), sector VARCHAR(40), created_at DATETIME,
+    theme VARCHAR(255), area_code VARCHAR(40), status VARCHAR(16) NOT NULL,
+    added_at DATETIME NOT NULL, added_by VARCHAR(255), PRIMARY KEY (seq), UNIQUE (contribution_id));
+CREATE INDEX ix_contributions_source ON contributions (source);
+CREATE INDEX ix_contributions_session ON contributions (session);
+CREATE INDEX ix_contributions_status ON contributions (status);
+CREATE TABLE votes (seq INTEGER NOT NULL, vote_id VARCHAR(64) NOT NULL, source VARCHAR(255),
+    session VARCHAR(255), participant VARCHAR(255) NOT NULL, item VARCHAR(255) NOT NULL,
+    vote FLOAT NOT NULL, kind VARCHAR(40) NOT NULL, created_at DATETIME,
+    updated_at DATETIME NOT NULL, PRIMARY KEY (seq), UNIQUE (vote_id));
+CREATE INDEX ix_votes_session_participant ON votes (session, participant);
+CREATE INDEX ix_votes_item ON votes (item);
+CREATE TABLE actions (seq INTEGER NOT NULL, action_id VARCHAR(255) NOT NULL, title TEXT NOT NULL,
+    lead_org VARCHAR(255), partner_orgs TEXT NOT NULL, objectives TEXT NOT NULL,
+    themes TEXT NOT NULL, status VARCHAR(16) NOT NULL, start_date DATE, end_date DATE,
+    linked_indicators TEXT NOT NULL, responds_to TEXT NOT NULL, area_code VARCHAR(40),
+    updated_at DATETIME NOT NULL, updated_by VARCHAR(255), PRIMARY KEY (seq), UNIQUE (action_id));
+CREATE TABLE sessions (session_id VARCHAR(255) NOT NULL, name VARCHAR(255) NOT NULL,
+    themes TEXT NOT NULL, statements TEXT NOT NULL, dots_per_person INTEGER NOT NULL,
+    created_at DATETIME NOT NULL, created_by VARCHAR(255), is_open BOOLEAN NOT NULL,
+    PRIMARY KEY (session_id));
+CREATE TABLE history (history_id INTEGER NOT NULL, entity VARCHAR(32) NOT NULL,
+    entity_id VARCHAR(255) NOT NULL, action VARCHAR(16) NOT NULL, changed_by VARCHAR(255),
+    changed_at DATETIME NOT NULL, reason TEXT, before_json TEXT, after_json TEXT,
+    PRIMARY KEY (history_id));
+CREATE INDEX ix_history_entity ON history (entity, entity_id);
+INSERT INTO schema_version VALUES (1, '2026-09-01 08:00:00.000000');
+INSERT INTO sessions VALUES ('ws-old', 'September workshop', '["leisure", "food"]', '[]', 5,
+    '2026-09-12 09:00:00.000000', 'facilitator', 1);
+INSERT INTO votes VALUES (1, '1f1bfbb728053501feb778312b870eaabc396061',
+    'September workshop', 'ws-old', 'p_1', 'leisure', 2.0, 'dot',
+    '2026-09-12 10:00:00.000000', '2026-09-12 10:00:00.000000');
+INSERT INTO actions VALUES (1, 'A007', 'Walk to school weeks', 'Example City Council', '[]',
+    '["active-lives"]', '[]', 'planned', '2026-10-01', NULL, '[]', '[]', NULL,
+    '2026-09-01 09:00:00.000000', 'lead');
+INSERT INTO history VALUES (1, 'action', 'A007', 'insert', 'lead', '2026-09-01 09:00:00.000000',
+    NULL, NULL, '{"action_id": "A007"}');
+"""
+
+
+def make_v1_store(path: Path) -> Path:
+    with sqlite3.connect(path) as raw:
+        raw.executescript(STORE_V1_SQL)
+    raw.close()
+    return path
+
+
+def test_a_store_made_by_schema_version_1_is_upgraded_in_place(tmp_path):
+    path = make_v1_store(tmp_path / "store.sqlite")
+    # Several pages open the old file at once: it is migrated once, by one of them.
+    stores: list[Store] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def open_store() -> None:
+        try:
+            barrier.wait(timeout=30)
+            stores.append(Store(path))
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and len(stores) == 4
+    for opened in stores[1:]:
+        opened.close()
+    store = stores[0]
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT version FROM schema_version ORDER BY version").fetchall() == [
+            (1,), (2,)]
+        columns = [row[1] for row in raw.execute("PRAGMA table_info(sessions)")]
+    raw.close()
+    assert columns[-1] == "max_dots_per_item" and columns.count("max_dots_per_item") == 1
+
+    # What version 1 wrote reads as before; the old session has no per-item limit.
+    sessions = store.sessions()
+    assert list(sessions.columns) == SESSION_COLUMNS
+    assert sessions["session_id"].tolist() == ["ws-old"]
+    assert sessions["max_dots_per_item"].isna().all()
+    assert str(sessions["max_dots_per_item"].dtype) == "Int64"
+    assert store.actions()["action_id"].tolist() == ["A007"]
+    assert store.place_dot("ws-old", "p_1", "leisure") == 3  # 2 placed under version 1, no cap
+    assert store.place_dot("ws-old", "p_1", "leisure") == 4
+    # ... and everything new works in the upgraded file.
+    store.open_session("ws-new", "October workshop", ["leisure"], [], by="facilitator",
+                       dots_per_person=5, max_dots_per_item=1)
+    store.place_dot("ws-new", "p_1", "leisure")
+    with pytest.raises(StoreError, match="at most 1 dots per item"):
+        store.place_dot("ws-new", "p_1", "leisure")
+    assert store.new_action(action(action_id=None), by="lead")["action_id"] == "A008"
+    store.close()
+    with Store(path) as again:  # opening the upgraded file again changes nothing
+        assert again.sessions()["max_dots_per_item"].tolist() == [pd.NA, 1]
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT count(*) FROM schema_version").fetchone() == (2,)
+        assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    raw.close()
 
 
 # --- contributions ------------------------------------------------------------------
@@ -336,7 +453,70 @@ def test_a_workshop_session_with_statements_and_limited_dots(store):
     sessions = store.sessions()
     assert list(sessions.columns) == SESSION_COLUMNS
     assert (sessions["open"].iloc[0], sessions["dots_per_person"].iloc[0]) == (False, 2)
+    assert sessions["max_dots_per_item"].isna().all()  # not given: no per-item limit
     assert store.sessions(open_only=True).empty
+
+
+def test_the_per_item_dot_cap_is_enforced_in_the_store(store):
+    session = store.open_session("ws-cap", "Capped workshop", ["leisure", "food"], [],
+                                 by="facilitator", dots_per_person=5, max_dots_per_item=2)
+    assert session["max_dots_per_item"] == 2
+    assert store.sessions()["max_dots_per_item"].tolist() == [2]
+    store.place_dot("ws-cap", "p_1", "leisure")
+    assert store.place_dot("ws-cap", "p_1", "leisure") == 2
+    with pytest.raises(StoreError, match=r"'p_1' already has 2 dots on 'leisure': at most 2 dots "
+                                         r"per item in session 'Capped workshop'"):
+        store.place_dot("ws-cap", "p_1", "leisure")
+    assert store.place_dot("ws-cap", "p_2", "leisure") == 1  # the cap is per participant
+    assert store.place_dot("ws-cap", "p_1", "food") == 1  # and per item
+    assert store.remove_dot("ws-cap", "p_1", "leisure") == 1
+    assert store.place_dot("ws-cap", "p_1", "leisure") == 2  # room again after taking one back
+    dots = store.votes(session="ws-cap", kind="dot")
+    assert sorted(zip(dots["participant"], dots["item"], dots["vote"], strict=True)) == [
+        ("p_1", "food", 1.0), ("p_1", "leisure", 2.0), ("p_2", "leisure", 1.0)]
+    # The budget still applies first when both are reached.
+    store.open_session("ws-tight", "Tight", ["leisure"], [], by="facilitator", dots_per_person=1,
+                       max_dots_per_item=1)
+    store.place_dot("ws-tight", "p_1", "leisure")
+    with pytest.raises(StoreError, match="placed all 1 dots"):
+        store.place_dot("ws-tight", "p_1", "leisure")
+
+
+@pytest.mark.parametrize("cap", [0, -1, 1.5, True, "two"])
+def test_a_per_item_cap_must_be_a_whole_number_of_one_or_more(store, cap):
+    with pytest.raises(StoreError, match="max_dots_per_item must be a whole number, 1 or more"):
+        store.open_session("ws-bad", "Bad", ["leisure"], [], by="facilitator", max_dots_per_item=cap)
+    assert store.sessions().empty
+
+
+def test_two_tabs_of_one_person_cannot_pass_the_per_item_cap_together(tmp_path):
+    path = tmp_path / "store.sqlite"
+    with Store(path) as store:
+        store.open_session("ws-race", "Race", ["leisure"], [], by="facilitator",
+                           dots_per_person=10, max_dots_per_item=3)
+    tabs = [Store(path) for _ in range(4)]
+    barrier = threading.Barrier(len(tabs))
+    outcomes: list[str] = []
+
+    def click(tab: Store) -> None:
+        barrier.wait(timeout=30)
+        for _ in range(3):
+            try:
+                tab.place_dot("ws-race", "p_1", "leisure")
+                outcomes.append("placed")
+            except StoreError as error:
+                outcomes.append(str(error))
+
+    threads = [threading.Thread(target=click, args=(tab,)) for tab in tabs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes.count("placed") == 3 and len(outcomes) == 12
+    assert all("at most 3 dots per item" in o for o in outcomes if o != "placed")
+    assert tabs[0].votes(session="ws-race")["vote"].tolist() == [3.0]
+    for tab in tabs:
+        tab.close()
 
 
 def test_reopening_a_session_is_idempotent_but_a_different_one_is_refused(store):
@@ -348,6 +528,8 @@ def test_reopening_a_session_is_idempotent_but_a_different_one_is_refused(store)
     assert len(store.contributions(session="ws-1")) == 1
     with pytest.raises(StoreError, match="'ws-1' already exists with different themes"):
         store.open_session("ws-1", "Workshop", ["food"], ["Statement one"], by="facilitator")
+    with pytest.raises(StoreError, match="'ws-1' already exists with different max_dots_per_item"):
+        store.open_session(*args, by="facilitator", max_dots_per_item=2)
 
 
 # --- actions ------------------------------------------------------------------------------
@@ -444,6 +626,119 @@ def test_the_store_keeps_a_register_exactly_as_read_actions_reads_it(tmp_path, s
     assert len(store.history()) == 2
 
 
+def test_next_action_id():
+    assert next_action_id(["A001", "A048", "B7", "A012"]) == "A049"
+    assert next_action_id([]) == "A001"
+    assert next_action_id(["A999"]) == "A1000"
+    assert next_action_id(["A9", "A010"]) == "A011"
+    assert next_action_id(["act-01", "A2"], prefix="act-") == "act-002"
+    assert next_action_id(["A001", "A0001"]) == "A0002"  # the widest padding in use is kept
+
+
+def test_new_action_takes_the_next_free_id_inside_its_transaction(store):
+    store.save_action(action(action_id="A048"), by="lead")
+    first = store.new_action(action(action_id=None, title="Community kitchens"), by="food officer")
+    assert first["action_id"] == "A049"
+    assert (first["title"], first["updated_by"]) == ("Community kitchens", "food officer")
+    assert first["start"] == pd.Timestamp("2026-10-01")
+    assert str(first["updated_at"].tz) == "UTC"
+    # A page that read the register before "A049" existed still gets a fresh id.
+    second = store.new_action({k: v for k, v in action().items() if k != "action_id"}, by="lead")
+    assert second["action_id"] == "A050"
+    frame = store.actions().set_index("action_id")
+    assert frame.loc["A049", "title"] == "Community kitchens"
+    assert frame.loc["A050", "title"] == "Walk to school weeks"
+    history = store.history(entity="action")
+    assert history[["entity_id", "action", "by"]].values.tolist() == [
+        ["A048", "insert", "lead"], ["A049", "insert", "food officer"], ["A050", "insert", "lead"]]
+    assert store.new_action(action(action_id=""), by="lead", prefix="X")["action_id"] == "X001"
+
+
+def test_new_action_refuses_an_id_a_bad_prefix_and_a_bad_record(store):
+    with pytest.raises(StoreError, match="already has 'act-01'; use save_action"):
+        store.new_action(action(), by="lead")
+    with pytest.raises(StoreError, match="prefix"):
+        store.new_action(action(action_id=None), by="lead", prefix="A%")
+    with pytest.raises(InputError, match="is before start") as error:
+        store.new_action(action(action_id=None, end="2026-01-01"), by="lead")
+    assert error.value.column == "end"
+    assert store.actions().empty and store.history().empty
+
+
+ACTION_CREATORS = 4
+ACTIONS_PER_CREATOR = 15
+
+
+def create_actions(path: str, creator: int, count: int, barrier) -> list[str]:
+    """One partner adding actions as fast as they can (module level for a spawned process)."""
+    with Store(path) as store:
+        barrier.wait(timeout=120)
+        return [store.new_action(action(action_id=None, title=f"creator {creator} action {n}"),
+                                 by=f"creator {creator}")["action_id"] for n in range(count)]
+
+
+def create_actions_into(results, path: str, creator: int, count: int, barrier) -> None:
+    """:func:`create_actions` in a spawned process, sending the ids it was given back."""
+    results.put((creator, create_actions(path, creator, count, barrier)))
+
+
+def check_created_actions(store: Store, ids: list[str], creators: int, per_creator: int) -> None:
+    """Every action there once, under the id its creator was given; nothing overwritten."""
+    expected_titles = {f"creator {c} action {n}" for c in range(creators) for n in range(per_creator)}
+    frame = store.actions()
+    assert len(ids) == len(set(ids)) == creators * per_creator
+    assert sorted(frame["action_id"]) == sorted(ids) == [
+        f"A{n:03d}" for n in range(1, creators * per_creator + 1)]
+    assert set(frame["title"]) == expected_titles
+    history = store.history(entity="action")
+    assert set(history["action"]) == {"insert"} and len(history) == len(ids)
+    owner = dict(zip(frame["action_id"], frame["updated_by"], strict=True))
+    assert all(title.startswith(owner[i]) for i, title in zip(frame["action_id"], frame["title"],
+                                                              strict=True))
+
+
+def test_concurrent_creators_in_threads_never_share_an_id(tmp_path):
+    # Each thread has its own Store, as separate page kernels do.
+    path = str(tmp_path / "store.sqlite")
+    Store(path).close()
+    barrier = threading.Barrier(ACTION_CREATORS)
+    created: dict[int, list[str]] = {}
+
+    def run(creator: int) -> None:
+        created[creator] = create_actions(path, creator, ACTIONS_PER_CREATOR, barrier)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in range(ACTION_CREATORS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(created) == list(range(ACTION_CREATORS))
+    with Store(path) as store:
+        check_created_actions(store, [i for ids in created.values() for i in ids],
+                              ACTION_CREATORS, ACTIONS_PER_CREATOR)
+
+
+@pytest.mark.slow
+def test_concurrent_creators_in_processes_never_share_an_id(tmp_path):
+    path = str(tmp_path / "store.sqlite")
+    Store(path).close()
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(ACTION_CREATORS)
+    results = context.Queue()
+    creators = [context.Process(target=create_actions_into,
+                                args=(results, path, c, ACTIONS_PER_CREATOR, barrier))
+                for c in range(ACTION_CREATORS)]
+    for process in creators:
+        process.start()
+    created = dict(results.get(timeout=180) for _ in creators)
+    for process in creators:
+        process.join(timeout=60)
+    assert [p.exitcode for p in creators] == [0] * ACTION_CREATORS
+    with Store(path) as store:
+        check_created_actions(store, [i for ids in created.values() for i in ids],
+                              ACTION_CREATORS, ACTIONS_PER_CREATOR)
+
+
 def test_an_in_memory_store_works_for_notebooks_and_tests():
     with Store("sqlite://") as memory:
         memory.add_contributions(frame_from(POST_ITS))
@@ -461,6 +756,7 @@ def populate(store: Store) -> None:
     store.save_action(action(status="active"), by="lead")
     store.open_session("ws-1", "Workshop", ["leisure"], ["Lit parks"], by="facilitator")
     store.place_dot("ws-1", "p_9", "leisure")
+    store.open_session("ws-2", "Capped", ["food"], [], by="facilitator", max_dots_per_item=3)
 
 
 def test_export_then_import_reproduces_every_table(tmp_path, store):
@@ -471,6 +767,8 @@ def test_export_then_import_reproduces_every_table(tmp_path, store):
     assert not list((tmp_path / "backup").glob(".*tmp"))
     actions_csv = (tmp_path / "backup" / "actions.csv").read_text()
     assert "Sustrans;Example Primary Schools Trust" in actions_csv
+    sessions_csv = pd.read_csv(tmp_path / "backup" / "sessions.csv", dtype=str)
+    assert sessions_csv["max_dots_per_item"].fillna("").tolist() == ["", "3"]  # not "3.0"
 
     with Store(tmp_path / "restored.sqlite") as restored:
         summary = restored.import_csv(tmp_path / "backup", by="restorer")
@@ -491,6 +789,25 @@ def test_export_then_import_reproduces_every_table(tmp_path, store):
         again = restored.import_csv(tmp_path / "backup", by="restorer")
         assert all(s.inserted == 0 and s.updated == 0 for s in again.values())
         assert len(restored.history()) == len(copied)
+
+
+def test_sessions_csv_from_before_the_per_item_cap_imports_with_no_cap(tmp_path, store):
+    store.open_session("ws-1", "Workshop", ["leisure"], ["Lit parks"], by="facilitator",
+                       max_dots_per_item=2)
+    store.export_csv(tmp_path / "backup")
+    path = tmp_path / "backup" / "sessions.csv"
+    old = pd.read_csv(path, dtype=str).drop(columns="max_dots_per_item")
+    old.to_csv(path, index=False)
+    (tmp_path / "backup" / "contributions.csv").unlink()
+    (tmp_path / "backup" / "history.csv").unlink()
+    with Store(tmp_path / "restored.sqlite") as restored:
+        assert restored.import_csv(tmp_path / "backup", by="restorer")["sessions"].inserted == 1
+        assert restored.sessions()["max_dots_per_item"].isna().all()
+    old.assign(max_dots_per_item="0").to_csv(path, index=False)
+    with Store(tmp_path / "other.sqlite") as other:
+        with pytest.raises(InputError) as error:
+            other.import_csv(tmp_path / "backup", by="restorer")
+        assert (error.value.row, error.value.column) == (2, "max_dots_per_item")
 
 
 def test_importing_an_older_version_of_an_action_is_refused(tmp_path, store):

@@ -1,10 +1,13 @@
 """The Actions page: who is doing what, adding and updating actions, gaps and who should talk.
 
 Role: floor 4 (UI). Layout and events only. The register is the shared store's
-(:meth:`hwb_toolkit.store.Store.actions`); saving goes through
-:meth:`~hwb_toolkit.store.Store.save_action`, which keeps every version in the
-store's history and refuses to overwrite someone else's newer edit (the page
-passes the ``updated_at`` it loaded). Checks are the register's own
+(:meth:`hwb_toolkit.store.Store.actions`). A new action is added with
+:meth:`~hwb_toolkit.store.Store.new_action`, which gives it the next free id
+inside the store's write transaction (so two partners adding actions at once
+get two ids; the page never works the id out from the register it read). An
+update goes through :meth:`~hwb_toolkit.store.Store.save_action`, which keeps
+every version in the store's history and refuses to overwrite someone else's
+newer edit (the page passes the ``updated_at`` it loaded). Checks are the register's own
 (:func:`hwb_toolkit.system.validate_actions`), shown as one plain sentence
 naming the form field. Gaps and suggested conversations are
 :func:`hwb_toolkit.system.gaps` and :func:`~hwb_toolkit.system.connections`;
@@ -20,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +73,8 @@ FIELD_LABELS = {
     "area_code": "Area",
     "updated_by": "Your role",
 }
+#: Stand-in id a new action is checked under (the store gives it its real id when saved).
+NEW_ACTION_CHECK_ID = "(new action)"
 #: Kinds of contribution offered under "responds to" (statements and poll items are votes).
 SAID_KINDS = ("post_it", "open_space_note", "forum_post", "survey_answer", "wiki_edit")
 _OPTION_CHARS = 90
@@ -91,18 +95,6 @@ PAGE_EXTRA_CSS = """
 # --- the register in and out of the form ---------------------------------------------------
 
 
-def next_action_id(existing: pd.Series | list[str], prefix: str = "A") -> str:
-    """The next free id like "A049": one more than the largest "A<number>" in use."""
-    numbers = [int(match.group(1)) for value in existing
-               if isinstance(value, str) and (match := re.fullmatch(rf"{prefix}(\d+)", value))]
-    width = max([3] + [len(str(n)) for n in numbers])
-    candidate = max(numbers, default=0) + 1
-    taken = set(map(str, existing))
-    while f"{prefix}{candidate:0{width}d}" in taken:
-        candidate += 1
-    return f"{prefix}{candidate:0{width}d}"
-
-
 def record_frame(record: dict[str, Any]) -> pd.DataFrame:
     """One action as a one-row register (ACTION_COLUMNS, lists as lists, dates as datetime64)."""
     values = {name: [record.get(name)] for name in ACTION_COLUMNS}
@@ -121,9 +113,10 @@ def check_action(record: dict[str, Any], strategy: Strategy) -> list[str]:
     Raises :class:`InputError` whose message names the form field (from
     :data:`FIELD_LABELS`) for anything that would make the register unusable:
     a blank title, lead organisation or status, an end before the start,
-    objective or theme ids the strategy does not define.
+    objective or theme ids the strategy does not define. A new action (no
+    ``action_id`` yet) is checked under :data:`NEW_ACTION_CHECK_ID`.
     """
-    frame = record_frame(record)
+    frame = record_frame({**record, "action_id": record.get("action_id") or NEW_ACTION_CHECK_ID})
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -483,9 +476,9 @@ class ActionsPage:
         self.area.value = area if isinstance(area, str) and area in _option_values(self.area) else ""
 
     def _record(self) -> dict[str, Any]:
-        action_id = self.editing.value or next_action_id(self.actions["action_id"].tolist())
+        """The form as an action record; ``action_id`` is None for a new action."""
         return {
-            "action_id": action_id,
+            "action_id": self.editing.value or None,
             "title": self.title.value.strip() or None,
             "lead_org": self.lead_org.value or None,
             "partner_orgs": [o for o in self.partner_orgs.value if o != self.lead_org.value],
@@ -508,9 +501,11 @@ class ActionsPage:
             if not record["updated_by"]:
                 raise InputError(f"{FIELD_LABELS['updated_by']}: say who is saving this (a role, "
                                  "not your name), so partners know whom to ask.")
-            saved = self.store.save_action(
-                record, by=record["updated_by"],
-                expected_updated_at=self._loaded_stamp if self.editing.value else None)
+            if record["action_id"] is None:
+                saved = self.store.new_action(record, by=record["updated_by"])
+            else:
+                saved = self.store.save_action(record, by=record["updated_by"],
+                                               expected_updated_at=self._loaded_stamp)
         except HwbError as error:
             show_status(self.form_status, _plain(error), "error")
             return
@@ -559,7 +554,6 @@ __all__ = [
     "actions_page",
     "check_action",
     "filter_actions",
-    "next_action_id",
     "record_frame",
     "what_partners_said",
     "FIELD_LABELS",

@@ -26,10 +26,14 @@ How it works
 * **Screening.** A post-it that :func:`~hwb_toolkit.apps.screening.needs_review`
   flags is stored as "pending": only its author (marked "waiting for the
   facilitator") and the facilitator see it until it is approved.
-* **Dots.** Each participant has the session's ``dots_per_person``; the store
-  enforces that budget in one transaction (:meth:`~hwb_toolkit.store.Store.place_dot`).
-  At most ``dots_per_item`` dots from one person go on one theme (a page
-  parameter: the store's sessions do not record it).
+* **Dots.** Each participant has the session's ``dots_per_person`` and may put
+  at most its ``max_dots_per_item`` on one theme (None: no limit). Both are set
+  by the facilitator when opening the session, kept with the session in the
+  store, and enforced there in one transaction
+  (:meth:`~hwb_toolkit.store.Store.place_dot`), so two tabs clicking at once
+  cannot pass them; the page checks first only to explain the refusal kindly.
+  ``$HWB_DOTS_PER_ITEM`` (else 3, as in the example workspace's dot vote) is
+  only the facilitator form's starting value.
 * **Refresh.** An asyncio task in the kernel re-reads the session every
   ``refresh_seconds`` (2 s) and redraws only what changed (a fingerprint of the
   rows); a "Refresh now" button does the same at once. Nothing is sent to the
@@ -104,10 +108,11 @@ FACILITATOR_CODE_FILE = ".facilitator_code"
 FACILITATOR_PARAMETER = "facilitator"
 #: Query parameter choosing a session (``?session=<id>``).
 SESSION_PARAMETER = "session"
-#: Environment variable for the most dots one person may put on one theme.
+#: Environment variable: the facilitator form's starting value for the most dots one
+#: person may put on one theme (each session keeps its own, in the store).
 DOTS_PER_ITEM_ENV = "HWB_DOTS_PER_ITEM"
 DEFAULT_DOTS_PER_PERSON = 5
-DEFAULT_DOTS_PER_ITEM = 2
+DEFAULT_DOTS_PER_ITEM = 3
 #: Seconds between two reads of the store.
 REFRESH_SECONDS = 2.0
 #: Longest pause between refreshes after repeated failures.
@@ -219,7 +224,11 @@ def is_facilitator_code(typed: str | None, code: str) -> bool:
 
 
 def dots_per_item_setting(value: int | None = None) -> int:
-    """Most dots one person may put on one theme: ``value``, else ``$HWB_DOTS_PER_ITEM``, else 2."""
+    """The facilitator form's starting "most dots on one theme" (0 = no limit).
+
+    ``value``, else ``$HWB_DOTS_PER_ITEM``, else :data:`DEFAULT_DOTS_PER_ITEM`.
+    Sessions keep their own limit; this only fills in the form.
+    """
     if value is None:
         raw = os.environ.get(DOTS_PER_ITEM_ENV, "").strip()
         if not raw:
@@ -228,8 +237,8 @@ def dots_per_item_setting(value: int | None = None) -> int:
             value = int(raw)
         except ValueError:
             raise InputError(f"{DOTS_PER_ITEM_ENV} must be a whole number, not {raw!r}") from None
-    if int(value) < 1:
-        raise InputError("at least one dot per theme must be allowed")
+    if int(value) < 0:
+        raise InputError("the most dots on one theme must be 0 (no limit) or more")
     return int(value)
 
 
@@ -359,29 +368,44 @@ def my_dots(data: SessionData, participant: str) -> dict[str, int]:
     return {str(item): int(count) for item, count in totals.items() if count > 0}
 
 
+def session_dot_cap(session: dict[str, Any]) -> int | None:
+    """The most dots one person may put on one item in ``session`` (None = no limit)."""
+    cap = session.get("max_dots_per_item")
+    return None if cap is None or pd.isna(cap) else int(cap)
+
+
 def dots_left(data: SessionData, participant: str) -> int:
     """Dots ``participant`` can still place in the session."""
     return max(int(data.session["dots_per_person"]) - sum(my_dots(data, participant).values()), 0)
 
 
-def dot_problem(data: SessionData, participant: str, item: str, dots_per_item: int,
+def dot_problem(data: SessionData, participant: str, item: str,
                 labels: dict[str, str] | None = None) -> str | None:
-    """Why ``participant`` cannot place one more dot on ``item`` (None = they can)."""
+    """Why ``participant`` cannot place one more dot on ``item`` (None = they can).
+
+    The same rules, in the same order, as :meth:`~hwb_toolkit.store.Store.place_dot`
+    (closed session, the budget, then the session's per-item limit), in words.
+    """
     label = (labels or {}).get(item, item)
     if not data.session["open"]:
         return "This session is closed: no more dots can be placed."
     if dots_left(data, participant) <= 0:
         return (f"You have placed all {int(data.session['dots_per_person'])} of your dots. "
                 "Take one back to move it.")
-    if my_dots(data, participant).get(item, 0) >= dots_per_item:
-        return (f"You already have {dots_per_item} dot{'s' if dots_per_item != 1 else ''} on "
-                f"“{label}”, the most one person can put on one theme.")
+    cap = session_dot_cap(data.session)
+    if cap is not None and my_dots(data, participant).get(item, 0) >= cap:
+        return (f"You already have {_plural(cap, 'dot')} on “{label}”, the most one person "
+                "can put on one theme in this session.")
     return None
 
 
 def dot_tally(data: SessionData) -> pd.DataFrame:
-    """Dots per theme (every session theme listed, 0 when none): item, voters, score."""
-    return tally(_dot_votes(data), "dot", items=data.themes)
+    """Dots per theme (every session theme listed, 0 when none): item, voters, score.
+
+    Dots beyond the session's per-item limit (only possible from an import)
+    do not count, as in the briefing's tally with a ``cap``.
+    """
+    return tally(_dot_votes(data), "dot", cap=session_dot_cap(data.session), items=data.themes)
 
 
 def my_poll_votes(data: SessionData, participant: str) -> dict[str, str]:
@@ -599,7 +623,7 @@ class WorkshopPage:
         facilitator: bool = False,
         code: str | None = None,
         session_id: str | None = None,
-        dots_per_item: int | None = None,
+        default_dots_per_item: int | None = None,
         refresh_seconds: float | None = REFRESH_SECONDS,
         participant: str | None = None,
     ) -> None:
@@ -608,7 +632,7 @@ class WorkshopPage:
         self.strategy = workspace.strategy
         self._code = code
         self.facilitator = bool(facilitator)
-        self.dots_per_item = dots_per_item_setting(dots_per_item)
+        self.default_dots_per_item = dots_per_item_setting(default_dots_per_item)
         self.participant = participant or pseudonymise(secrets.token_hex(16))
         self.refresh_seconds = refresh_seconds
         self.data: SessionData | None = None
@@ -726,6 +750,11 @@ class WorkshopPage:
         self.new_dots = widgets.BoundedIntText(
             value=DEFAULT_DOTS_PER_PERSON, min=0, max=50, description="Dots per person",
             style={"description_width": "initial"}, layout=widgets.Layout(max_width="14rem"))
+        self.new_dots_per_item = widgets.BoundedIntText(
+            value=self.default_dots_per_item, min=0, max=50,
+            description="Most dots on one theme (0 = no limit)",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="100%", max_width="28rem"))
         open_button = widgets.Button(description="Open session", button_style="primary")
         open_button.on_click(handle(self._on_open_session))
         self.close_button = widgets.Button(description="Close this session",
@@ -733,10 +762,9 @@ class WorkshopPage:
         self.close_button.on_click(handle(self._on_close_session))
         self.facilitator_box.children = [
             heading("Facilitator", 2),
-            text_html(f"You are the facilitator. Participants can put at most "
-                      f"{self.dots_per_item} dots on one theme.", css_class="hwb-muted"),
+            text_html("You are the facilitator.", css_class="hwb-muted"),
             section("Open a new session", self.new_name, self.new_themes, self.new_typed_themes,
-                  self.new_statements, self.new_dots, open_button),
+                  self.new_statements, self.new_dots, self.new_dots_per_item, open_button),
             section("Moderation", self.moderation.widget),
             self.close_button,
         ]
@@ -762,7 +790,8 @@ class WorkshopPage:
         statements = session_statements(self.new_statements.value)
         session_id = new_session_id(name)
         self.store.open_session(session_id, name, themes, statements, by=self._by(),
-                                dots_per_person=int(self.new_dots.value))
+                                dots_per_person=int(self.new_dots.value),
+                                max_dots_per_item=int(self.new_dots_per_item.value) or None)
         self.new_name.value = self.new_typed_themes.value = self.new_statements.value = ""
         self.new_themes.value = ()
         self._update_sessions()
@@ -903,9 +932,11 @@ class WorkshopPage:
         counts = dot_tally(data).set_index("item")
         left = dots_left(data, self.participant)
         total = int(data.session["dots_per_person"])
+        cap = session_dot_cap(data.session)
+        where = (f"Put up to {cap} on a theme that matters most to you." if cap is not None
+                 else "Put them on the themes that matter most to you.")
         self.dots_intro.value = (
-            f'<p>You have <strong>{left} of {total}</strong> dots left. Put up to '
-            f"{self.dots_per_item} on a theme that matters most to you.</p>"
+            f"<p>You have <strong>{left} of {total}</strong> dots left. {where}</p>"
             if data.session["open"] else '<p class="hwb-muted">This session is closed.</p>')
         if set(self._dot_rows) != set(data.themes):
             for text, plus, minus in self._dot_rows.values():
@@ -1016,7 +1047,7 @@ class WorkshopPage:
     def _on_dot(self, theme: str, step: int) -> None:
         data = self._require_session()
         if step > 0:
-            problem = dot_problem(data, self.participant, theme, self.dots_per_item, self._labels)
+            problem = dot_problem(data, self.participant, theme, self._labels)
             if problem:
                 raise InputError(problem)
             try:
@@ -1024,8 +1055,7 @@ class WorkshopPage:
             except StoreError:
                 # Another of this person's tabs, or the session closed meanwhile.
                 self.refresh(force=True)
-                raise InputError(dot_problem(self.data, self.participant, theme,
-                                             self.dots_per_item, self._labels)
+                raise InputError(dot_problem(self.data, self.participant, theme, self._labels)
                                  or "That dot could not be placed; please try again.") from None
         else:
             if my_dots(data, self.participant).get(theme, 0) <= 0:
@@ -1109,7 +1139,7 @@ def workshop_page(
     workspace: str | Path | Workspace | None = None,
     *,
     query: dict[str, str] | None = None,
-    dots_per_item: int | None = None,
+    default_dots_per_item: int | None = None,
     refresh_seconds: float | None = REFRESH_SECONDS,
 ) -> widgets.VBox:
     """Build the Workshop page for this browser tab and start its automatic refresh.
@@ -1117,6 +1147,8 @@ def workshop_page(
     ``workspace``: a folder (default ``$HWB_WORKSPACE``). ``query``: the page
     address's parameters (default :func:`page_query`): ``facilitator=<code>``
     switches on facilitator mode, ``session=<id>`` chooses a session.
+    ``default_dots_per_item``: the facilitator form's starting "most dots on one
+    theme" (default ``$HWB_DOTS_PER_ITEM``, else 3; 0 = no limit).
     Returns the root widget (with ``.workshop`` pointing at the :class:`WorkshopPage`).
     """
     if not isinstance(workspace, Workspace):
@@ -1129,7 +1161,7 @@ def workshop_page(
         facilitator=is_facilitator_code(typed, code),
         code=code,
         session_id=query.get(SESSION_PARAMETER),
-        dots_per_item=dots_per_item,
+        default_dots_per_item=default_dots_per_item,
         refresh_seconds=refresh_seconds,
     )
     page.start_auto_refresh()
@@ -1152,6 +1184,7 @@ __all__ = [
     "my_dots",
     "dots_left",
     "dot_problem",
+    "session_dot_cap",
     "dot_tally",
     "poll_table",
     "what_is_forming",

@@ -19,7 +19,6 @@ from hwb_toolkit.apps.actions import (
     actions_page,
     check_action,
     filter_actions,
-    next_action_id,
     what_partners_said,
 )
 from hwb_toolkit.errors import InputError
@@ -73,16 +72,10 @@ def record(**changes):
 # --- pure helpers ---------------------------------------------------------------------------------
 
 
-def test_next_action_id():
-    assert next_action_id(["A001", "A048", "B7", "A012"]) == "A049"
-    assert next_action_id([]) == "A001"
-    assert next_action_id(["A999"]) == "A1000"
-    assert next_action_id(["A9", "A010"]) == "A011"
-
-
 def test_check_action_names_the_form_field(workspace):
     strategy = workspace.strategy
     assert check_action(record(), strategy) == []
+    assert check_action(record(action_id=None), strategy) == []  # a new action has no id yet
     with pytest.raises(InputError, match=r"^What is the action\?: title is blank"):
         check_action(record(title=None), strategy)
     with pytest.raises(InputError, match=r"^Lead organisation: lead_org is blank"):
@@ -171,6 +164,27 @@ def test_form_errors_name_the_field_and_save_nothing(page, workspace):
     assert "Your role: say who is saving this" in page.form_status.value
     assert 'role="alert"' in page.form_status.value
     assert len(workspace.store().actions()) == before
+
+
+def test_two_tabs_adding_actions_at_once_get_their_own_ids(workspace):
+    first = actions_page(workspace).actions_page
+    second = actions_page(workspace).actions_page  # both opened with A048 the last action
+    fill_new_action(first, title="Bus buddies")
+    fill_new_action(second, title="Walking netball")
+    second.updated_by.value = "leisure officer"
+    first.save.click()
+    second.save.click()
+    assert "Saved A049: “Bus buddies”" in first.form_status.value
+    assert "Saved A050: “Walking netball”" in second.form_status.value
+    stored = workspace.store().actions().set_index("action_id")
+    assert (stored.loc["A049", "title"], stored.loc["A050", "title"]) == ("Bus buddies",
+                                                                         "Walking netball")
+    history = workspace.store().history(entity="action")
+    new = history[history["entity_id"].isin(["A049", "A050"]).to_numpy(dtype=bool)]
+    assert new[["entity_id", "action", "by"]].values.tolist() == [
+        ["A049", "insert", "transport officer"], ["A050", "insert", "leisure officer"]]
+    # The second tab now edits its own action, not the first one's.
+    assert second.editing.value == "A050" and second.title.value == "Walking netball"
 
 
 def test_editing_loads_the_action_and_refuses_a_stale_save(workspace):

@@ -20,11 +20,14 @@ import pytest
 from hwb_toolkit.apps import workshop as workshop_module
 from hwb_toolkit.apps.moderation import approve, hide
 from hwb_toolkit.apps.workshop import (
+    DEFAULT_DOTS_PER_ITEM,
+    DOTS_PER_ITEM_ENV,
     FACILITATOR_CODE_ENV,
     FACILITATOR_CODE_FILE,
     MIN_VOTERS_FOR_GROUPS,
     WorkshopPage,
     dot_problem,
+    dot_tally,
     dots_left,
     facilitator_code,
     forming_markup,
@@ -33,6 +36,7 @@ from hwb_toolkit.apps.workshop import (
     my_dots,
     page_query,
     poll_table,
+    session_dot_cap,
     session_statements,
     session_themes,
     slug,
@@ -67,11 +71,12 @@ def workspace(seeded_workspace, tmp_path, monkeypatch) -> Workspace:
     return Workspace.open(root)
 
 
-def open_session(workspace: Workspace, *, dots: int = 3, statements=("Parks should be lit",
-                                                                       "Swimming should be free")):
+def open_session(workspace: Workspace, *, dots: int = 3, cap: int | None = None,
+                 statements=("Parks should be lit", "Swimming should be free")):
     store = workspace.store()
     store.open_session("moving-more", "Moving more", ["walking-cycling", "parks-green-spaces"],
-                       list(statements), by="facilitator", dots_per_person=dots)
+                       list(statements), by="facilitator", dots_per_person=dots,
+                       max_dots_per_item=cap)
     return store
 
 
@@ -162,24 +167,50 @@ def test_wall_visibility_by_status_and_viewer(workspace):
 
 
 def test_dot_budget_and_cap(workspace):
-    store = open_session(workspace, dots=3)
+    store = open_session(workspace, dots=3, cap=2)
     me = "p_1111111111111111"
     data = load_session(store, "moving-more")
+    assert session_dot_cap(data.session) == 2
     assert dots_left(data, me) == 3
-    assert dot_problem(data, me, "walking-cycling", dots_per_item=2) is None
+    assert dot_problem(data, me, "walking-cycling") is None
     store.place_dot("moving-more", me, "walking-cycling")
     store.place_dot("moving-more", me, "walking-cycling")
     data = load_session(store, "moving-more")
     assert my_dots(data, me) == {"walking-cycling": 2}
-    assert "the most one person can put on one theme" in dot_problem(
-        data, me, "walking-cycling", dots_per_item=2)
-    assert dot_problem(data, me, "parks-green-spaces", dots_per_item=2) is None
+    assert dot_problem(data, me, "walking-cycling", {"walking-cycling": "Walking"}) == (
+        "You already have 2 dots on “Walking”, the most one person can put on one theme "
+        "in this session.")
+    assert dot_problem(data, me, "parks-green-spaces") is None
     store.place_dot("moving-more", me, "parks-green-spaces")
     data = load_session(store, "moving-more")
     assert dots_left(data, me) == 0
-    assert "placed all 3 of your dots" in dot_problem(data, me, "parks-green-spaces", 2)
+    assert "placed all 3 of your dots" in dot_problem(data, me, "parks-green-spaces")
     store.close_session("moving-more", by="test")
-    assert "closed" in dot_problem(load_session(store, "moving-more"), me, "x", 2)
+    assert "closed" in dot_problem(load_session(store, "moving-more"), me, "x")
+
+
+def test_a_session_without_a_per_item_cap_lets_all_dots_go_on_one_theme(workspace, monkeypatch):
+    monkeypatch.setenv(DOTS_PER_ITEM_ENV, "1")  # only the facilitator form's default now
+    store = open_session(workspace, dots=3)
+    me = "p_1111111111111111"
+    assert session_dot_cap(load_session(store, "moving-more").session) is None
+    for _ in range(3):
+        assert dot_problem(load_session(store, "moving-more"), me, "walking-cycling") is None
+        store.place_dot("moving-more", me, "walking-cycling")
+    assert "placed all 3" in dot_problem(load_session(store, "moving-more"), me, "walking-cycling")
+    tab = page(workspace)
+    assert "Put them on the themes that matter most to you" in tab.dots_intro.value
+
+
+def test_the_dot_tally_applies_the_session_cap_to_imported_dots(workspace):
+    store = open_session(workspace, dots=9, cap=2)
+    # Paper dots typed up afterwards are not checked against the cap; the tally applies it.
+    store.add_votes(pd.DataFrame({"session": "moving-more", "source": "Moving more",
+                                  "participant": ["p1", "p2"], "item": "walking-cycling",
+                                  "vote": [5, 1], "kind": "dot"}))
+    tallied = dot_tally(load_session(store, "moving-more")).set_index("item")
+    assert tallied.loc["walking-cycling", "score"] == 3  # 2 (capped from 5) + 1
+    assert tallied.loc["parks-green-spaces", "score"] == 0
 
 
 def test_poll_table_lists_unvoted_statements_with_zeros(workspace):
@@ -264,8 +295,9 @@ def test_post_it_needs_text_and_sector(workspace):
 
 
 def test_dot_buttons_enforce_cap_and_budget(workspace):
-    open_session(workspace, dots=3)
-    tab = page(workspace, dots_per_item=2)
+    open_session(workspace, dots=3, cap=2)
+    tab = page(workspace)
+    assert "Put up to 2 on a theme" in tab.dots_intro.value
     plus = tab._dot_rows["walking-cycling"][1]
     plus.click()
     plus.click()
@@ -279,6 +311,21 @@ def test_dot_buttons_enforce_cap_and_budget(workspace):
         "walking-cycling": 2.0, "parks-green-spaces": 1.0}
     tab._dot_rows["walking-cycling"][2].click()  # take one back
     assert my_dots(tab.data, tab.participant) == {"walking-cycling": 1, "parks-green-spaces": 1}
+
+
+def test_the_store_holds_the_cap_when_a_second_tab_of_the_same_person_is_behind(workspace):
+    open_session(workspace, dots=5, cap=2)
+    first, second = page(workspace), page(workspace)
+    second.participant = first.participant  # the same person in two tabs
+    first._dot_rows["walking-cycling"][1].click()
+    first._dot_rows["walking-cycling"][1].click()
+    assert my_dots(second.data, second.participant) == {}  # not refreshed: it thinks 0
+    second._dot_rows["walking-cycling"][1].click()
+    assert "You already have 2 dots on “Walking and cycling”" in second.status.value
+    assert 'role="alert"' in second.status.value
+    votes = workspace.store().votes(session="moving-more", kind="dot")
+    assert votes["vote"].tolist() == [2.0]
+    assert my_dots(second.data, second.participant) == {"walking-cycling": 2}  # refreshed
 
 
 def test_screened_post_it_waits_then_approved_then_hidden(workspace):
@@ -331,15 +378,32 @@ def test_facilitator_opens_a_session_participants_then_see_it(workspace):
     facilitator.new_themes.value = ("food-insecurity",)
     facilitator.new_typed_themes.value = "Community fridges"
     facilitator.new_statements.value = "Every school should have a breakfast club\n"
+    assert facilitator.new_dots_per_item.value == DEFAULT_DOTS_PER_ITEM
     facilitator.new_dots.value = 4
+    facilitator.new_dots_per_item.value = 2
     facilitator._on_open_session(None)
     session = workspace.store().sessions().iloc[0]
     assert session["name"] == "Eating well" and session["dots_per_person"] == 4
+    assert session["max_dots_per_item"] == 2
     assert session["themes"] == ["food-insecurity", "community-fridges"]
     participant.refresh()
     assert participant.session_picker.value == session["session_id"]
+    assert "<strong>4 of 4</strong> dots left. Put up to 2 on a theme" in participant.dots_intro.value
     assert [label for label, _ in participant.postit_theme.options] == [
         "No theme", "Food insecurity and affordability", "Community fridges"]
+
+
+def test_facilitator_form_default_cap_and_no_limit(workspace, monkeypatch):
+    monkeypatch.setenv(DOTS_PER_ITEM_ENV, "4")
+    facilitator = page(workspace, query={"facilitator": "open-sesame"})
+    assert facilitator.new_dots_per_item.value == 4
+    assert page(workspace, query={"facilitator": "open-sesame"},
+                default_dots_per_item=1).new_dots_per_item.value == 1
+    facilitator.new_name.value = "Open floor"
+    facilitator.new_typed_themes.value = "Anything"
+    facilitator.new_dots_per_item.value = 0  # no limit
+    facilitator._on_open_session(None)
+    assert workspace.store().sessions()["max_dots_per_item"].isna().all()
 
 
 def test_auto_refresh_picks_up_other_writers_and_survives_failures(workspace, monkeypatch):
@@ -442,13 +506,14 @@ SESSION_ID = "river-walk"
 
 
 def _browser_workspace(tmp_path) -> Path:
-    """A fresh workspace with one open session (two themes, two statements, 3 dots each)."""
+    """A fresh workspace with one open session (two themes, two statements, 3 dots each,
+    at most 2 on one theme)."""
     root = init_workspace(tmp_path / "workspace")
     (tmp_path / "reports").mkdir()
     store = Workspace.open(root).store()
     store.open_session(SESSION_ID, "River walk workshop", ["walking-cycling", "parks-green-spaces"],
                        ["Paths along the river should be lit", "Parks need more benches"],
-                       by="facilitator", dots_per_person=3)
+                       by="facilitator", dots_per_person=3, max_dots_per_item=2)
     store.close()
     return root
 
@@ -514,6 +579,7 @@ def test_workshop_in_two_browsers_live(tmp_path, start_voila, open_page, screens
     # A post-it, a dot and a vote in one browser appear in the other and in the store.
     _add_postit(a, "Lights on the river path please")
     expect(a.locator(".hwb-status")).to_contain_text("on the wall")
+    expect(a.get_by_text("Put up to 2 on a theme")).to_be_visible()
     a.locator(".hwb-dot-walking-cycling").get_by_role("button", name="Add a dot").click()
     expect(a.locator(".hwb-dot-walking-cycling")).to_contain_text("yours: 1")
     a.locator(".hwb-statement").first.get_by_role("button", name="Agree", exact=True).click()
