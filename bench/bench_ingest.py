@@ -8,18 +8,22 @@ same run measures:
 
 - ``pyarrow.csv.read_csv`` of the file (the floor: the fastest correct parse),
 - :func:`hwb_toolkit.io.fingertips.read_fingertips_csv` cold (no cache),
-- the first cached read (parse + Parquet cache written),
-- the re-load from the Parquet cache,
-
-- (what-if) the same cache re-loaded with text as ``category`` instead of
-  the ``string`` dtype the readers return,
-- (what-if) the same table cached as a memory-mapped Arrow IPC file instead
-  of Parquet (same ``string`` dtypes),
+- the first cached read (parse + cache written),
+- the re-load from the cache (a memory-mapped Arrow IPC file),
+- the same re-load followed by reading every text value once (the mapped pages
+  are read when first touched: this shows that deferred cost),
+- (what-if) the same table cached as Parquet the way version 1 of the cache did
+  (lz4, one row group), and the two fastest Parquet variants found: uncompressed
+  and memory-mapped, and text read dictionary-encoded then cast to strings,
+  each into the same dtypes the readers return,
 
 in interleaved rounds, and prints min and median seconds, ratios against
 pyarrow (goals: ingest <= 1.5x, re-load <= 0.1x), and the peak resident memory
-of a fresh process doing each read. ``--summary`` also times
-``summarise_all_areas`` on the whole national table.
+of a fresh process doing each read. It then times ``summarise_all_areas`` on
+the whole national table, and its recent-trend step against the per-series
+:func:`~hwb_toolkit.indicators.compare.recent_trend` loop it replaced (on a
+sample of series, checked equal, scaled to all series); ``--no-summary`` skips
+that.
 
 Run: ``.venv/bin/python bench/bench_ingest.py [--rows N] [--repeat K]``.
 """
@@ -33,15 +37,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from hwb_toolkit.io.fingertips import FINGERTIPS_COLUMNS, read_fingertips_csv
+from hwb_toolkit.indicators.compare import recent_trend, recent_trends
+from hwb_toolkit.indicators.summary import summarise_all_areas
+from hwb_toolkit.io.fingertips import FINGERTIPS_COLUMNS, _to_pandas, read_fingertips_csv
 
 GOAL_INGEST = 1.5
 GOAL_RELOAD = 0.1
@@ -163,31 +171,72 @@ def _peak_in_subprocess(statement: str, path: Path, cache_dir: Path | None = Non
     return float(output.strip().splitlines()[-1])
 
 
-def _categorical_reload(cache_file: Path) -> pd.DataFrame:
-    """What-if: the same Parquet cache re-loaded with text kept dictionary-encoded (category)."""
-    schema = pq.read_schema(cache_file)
-    text = [
-        f.name for f in schema if pa.types.is_large_string(f.type) or pa.types.is_string(f.type)
-    ]
-    table = pq.read_table(cache_file, read_dictionary=text)
-    return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+def _text_columns(schema: pa.Schema) -> list[str]:
+    return [field.name for field in schema if pa.types.is_large_string(field.type)]
 
 
-def _write_ipc(cache_file: Path) -> Path:
-    """What-if: the same table cached as an uncompressed Arrow IPC file instead of Parquet."""
-    ipc_file = cache_file.parent.parent / "what-if.arrow"  # outside the cache folder
-    table = pq.read_table(cache_file).replace_schema_metadata(None)
-    with pa.OSFile(str(ipc_file), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    return ipc_file
+def _write_parquet_what_ifs(cache_file: Path) -> dict[str, Path]:
+    """What-if: the same table cached as Parquet (outside the cache folder)."""
+    with pa.memory_map(str(cache_file)) as source:
+        table = pa.ipc.open_file(source).read_all().replace_schema_metadata(None)
+    folder = cache_file.parent.parent
+    files = {"lz4": folder / "what-if-lz4.parquet", "none": folder / "what-if-none.parquet"}
+    pq.write_table(table, files["lz4"], compression="lz4", row_group_size=table.num_rows)
+    pq.write_table(table, files["none"], compression="none", row_group_size=table.num_rows)
+    return files
 
 
-def _ipc_reload(ipc_file: Path) -> pd.DataFrame:
-    """Memory-mapped Arrow IPC re-load into the same dtypes the readers return (string text)."""
-    from hwb_toolkit.io.fingertips import _to_pandas
+def _parquet_reload(parquet_file: Path, **options) -> pd.DataFrame:
+    return _to_pandas(pq.read_table(parquet_file, **options))
 
-    with pa.memory_map(str(ipc_file)) as source:
-        return _to_pandas(pa.ipc.open_file(source).read_all())
+
+def _parquet_dictionary_reload(parquet_file: Path) -> pd.DataFrame:
+    """Text read dictionary-encoded (fast), then cast to strings on both cores."""
+    text = _text_columns(pq.read_schema(parquet_file))
+    table = pq.read_table(parquet_file, read_dictionary=text)
+
+    def to_strings(column: pa.ChunkedArray) -> pa.ChunkedArray:
+        return column.cast(pa.large_string()) if pa.types.is_dictionary(column.type) else column
+
+    with ThreadPoolExecutor(2) as pool:
+        columns = list(pool.map(to_strings, table.columns))
+    return _to_pandas(pa.table(columns, names=table.column_names))
+
+
+def _reload_and_touch(path: Path, cache_dir: Path) -> pd.DataFrame:
+    """Re-load from the cache, then read every text value once (faults in the mapped pages)."""
+    frame = read_fingertips_csv(path, cache_dir=cache_dir)
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.StringDtype):
+            pc.sum(pc.utf8_length(pa.array(frame[column].array)))
+    return frame
+
+
+def _time_trends(frame: pd.DataFrame, sample: int = 2000) -> tuple[float, float, int]:
+    """Seconds for recent_trends on every series, the per-series loop's estimate, series.
+
+    Series are the national table's (area, indicator, sex, age) runs of periods,
+    oldest first; the loop is timed on ``sample`` of them (after checking it gives
+    what the batch gives) and scaled to all.
+    """
+    keys = ["area_code", "indicator_id", "sex", "age"]
+    plain = frame[frame["category_type"].isna()].sort_values([*keys, "period_sortable"])
+    n_periods = plain.groupby(keys)["period"].transform("size").to_numpy()
+    # The generator's last indicator may stop part-way through its periods: leave it out.
+    plain = plain[n_periods == n_periods.max()]
+    shape = (-1, int(n_periods.max()))
+    value, lower, upper = (
+        plain[c].to_numpy(np.float64).reshape(shape) for c in ("value", "lower_ci95", "upper_ci95")
+    )
+    start = time.perf_counter()
+    batch = recent_trends(value, lower, upper)
+    t_batch = time.perf_counter() - start
+    rows = np.random.default_rng(1).choice(len(value), min(sample, len(value)), replace=False)
+    start = time.perf_counter()
+    labels = [recent_trend(value[i], lower[i], upper[i]).label for i in rows]
+    t_loop = (time.perf_counter() - start) / len(rows) * len(value)
+    assert labels == batch.label[rows].tolist()
+    return t_batch, t_loop, len(value)
 
 
 def main() -> int:
@@ -195,7 +244,10 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds of every measure")
     parser.add_argument(
-        "--summary", action="store_true", help="also time summarise_all_areas on the data"
+        "--no-summary",
+        dest="summary",
+        action="store_false",
+        help="skip timing summarise_all_areas and the recent-trend step",
     )
     args = parser.parse_args()
 
@@ -218,16 +270,18 @@ def main() -> int:
             return read_fingertips_csv(path, cache_dir=cache_dir)
 
         read_fingertips_csv(path, cache_dir=cache_dir)  # the cache the what-ifs start from
-        ipc_file = _write_ipc(next(cache_dir.glob("*.parquet")))
+        parquet = _write_parquet_what_ifs(next(cache_dir.glob("*.arrow")))
         measures = {
             "pyarrow.csv.read_csv": lambda: pacsv.read_csv(path, parse_options=parse),
             "read_fingertips_csv cold": lambda: read_fingertips_csv(path, cache=False),
-            "first read + Parquet cache": first_cached,
-            "re-load from Parquet cache": lambda: read_fingertips_csv(path, cache_dir=cache_dir),
-            "(what-if) re-load as category": lambda: _categorical_reload(
-                next(cache_dir.glob("*.parquet"))
+            "first read + cache": first_cached,
+            "re-load from cache": lambda: read_fingertips_csv(path, cache_dir=cache_dir),
+            "re-load, then read all text": lambda: _reload_and_touch(path, cache_dir),
+            "(what-if) Parquet lz4 (cache v1)": lambda: _parquet_reload(parquet["lz4"]),
+            "(what-if) Parquet none, mmap": lambda: _parquet_reload(
+                parquet["none"], memory_map=True, pre_buffer=False
             ),
-            "(what-if) Arrow IPC cache, mmap": lambda: _ipc_reload(ipc_file),
+            "(what-if) Parquet dict + cast": lambda: _parquet_dictionary_reload(parquet["lz4"]),
         }
         times: dict[str, list[float]] = {name: [] for name in measures}
         # Rounds interleave the measures so that load from other processes on the
@@ -241,7 +295,8 @@ def main() -> int:
                 assert len(result) == args.rows
                 del result
         frame = read_fingertips_csv(path, cache_dir=cache_dir)
-        cache_mb = sum(p.stat().st_size for p in cache_dir.glob("*.parquet")) / 1e6
+        cache_mb = sum(p.stat().st_size for p in cache_dir.glob("*.arrow")) / 1e6
+        parquet_mb = parquet["lz4"].stat().st_size / 1e6
         frame_mb = frame.memory_usage(deep=True).sum() / 1e6
         peaks = {
             "pyarrow.csv.read_csv": _peak_in_subprocess(
@@ -251,21 +306,20 @@ def main() -> int:
             "read_fingertips_csv cold": _peak_in_subprocess(
                 "read_fingertips_csv(path, cache=False)", path
             ),
-            "re-load from Parquet cache": _peak_in_subprocess(
+            "re-load from cache": _peak_in_subprocess(
                 "read_fingertips_csv(path, cache_dir=cache_dir)", path, cache_dir
             ),
         }
         if args.summary:
-            from hwb_toolkit.indicators.summary import summarise_all_areas
-
             start = time.perf_counter()
             summary = summarise_all_areas(frame)
             t_summary = time.perf_counter() - start
             n_areas = summary["area_code"].nunique()
+            t_batch, t_loop, n_series = _time_trends(frame)
         del frame
 
     base = times["pyarrow.csv.read_csv"]
-    goals = {"read_fingertips_csv cold": GOAL_INGEST, "re-load from Parquet cache": GOAL_RELOAD}
+    goals = {"read_fingertips_csv cold": GOAL_INGEST, "re-load from cache": GOAL_RELOAD}
     print(f"{'':32s} {'min s':>8s} {'median s':>9s} {'min/min':>8s} {'median round ratio':>19s}")
     for name, values in times.items():
         low, mid = min(values), statistics.median(values)
@@ -276,13 +330,20 @@ def main() -> int:
             met = per_round <= goals[name]
             line += f"   goal <= {goals[name]}x: {'met' if met else 'NOT met'}"
         print(line)
-    print(f"cache file {cache_mb:.0f} MB; DataFrame in memory {frame_mb:.0f} MB")
+    print(
+        f"cache file (Arrow IPC) {cache_mb:.0f} MB, as lz4 Parquet {parquet_mb:.0f} MB; "
+        f"DataFrame in memory {frame_mb:.0f} MB"
+    )
     print(
         "peak resident memory of a fresh process doing only that read: "
         + ", ".join(f"{name} {mb:.0f} MB" for name, mb in peaks.items())
     )
     if args.summary:
         print(f"summarise_all_areas: {len(summary):,} series in {n_areas} areas, {t_summary:.2f} s")
+        print(
+            f"recent trend of {n_series:,} series: recent_trends {t_batch:.3f} s; "
+            f"per-series recent_trend loop (estimated from 2,000) {t_loop:.1f} s"
+        )
     return 0
 
 

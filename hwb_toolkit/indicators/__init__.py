@@ -14,12 +14,14 @@ from hwb_toolkit.indicators.compare import (
     POLARITIES,
     TREND_LABELS,
     TrendResult,
+    TrendResults,
     compare_spc_dsr,
     compare_spc_proportion,
     compare_to_benchmark,
     quintile_bounds,
     quintile_labels,
     recent_trend,
+    recent_trends,
 )
 from hwb_toolkit.indicators.methods import (
     ESP1976,
@@ -69,6 +71,8 @@ __all__ = [
     "quintile_bounds",
     "quintile_labels",
     "recent_trend",
+    "recent_trends",
+    "TrendResults",
     "wilson_ci",
 ]
 

@@ -9,7 +9,9 @@ their confidence limits into the words Fingertips shows:
 - :func:`quintile_bounds` and :func:`quintile_labels`: Fingertips' quintiles.
 - :func:`compare_spc_proportion` and :func:`compare_spc_dsr`: the control-limit
   (SPC) comparers Fingertips uses for some proportions and DSRs.
-- :func:`recent_trend`: the recent-trend marker over the last five points.
+- :func:`recent_trend`: the recent-trend marker over the last five points, and
+  :func:`recent_trends`, the same marker for many series at once (one numpy
+  pass, identical results: used by the area summaries of a national file).
 
 The rules are transcribed from Fingertips' own C# source (fingertips-open,
 MIT licence, Crown copyright PHE): ``SingleOverlappingCIsComparer``,
@@ -29,17 +31,20 @@ import numpy as np
 
 from hwb_toolkit.errors import InputError
 from hwb_toolkit.indicators.methods import poisson_mean_for_tail
+from hwb_toolkit.schema import TREND_LABELS
 
 __all__ = [
     "POLARITIES",
     "TREND_LABELS",
     "TrendResult",
+    "TrendResults",
     "compare_to_benchmark",
     "quintile_bounds",
     "quintile_labels",
     "compare_spc_proportion",
     "compare_spc_dsr",
     "recent_trend",
+    "recent_trends",
 ]
 
 POLARITIES = ("high_is_good", "low_is_good", "no_judgement")
@@ -233,16 +238,6 @@ TREND_POINTS = 5
 #: Chi-squared with 1 degree of freedom at 99.8% (3.0902^2): Fingertips' ChiSquareConfidence.
 TREND_CHI_SQUARED = 9.54953570608324
 
-TREND_LABELS = (
-    "Increasing and getting worse",
-    "Increasing and getting better",
-    "Decreasing and getting worse",
-    "Decreasing and getting better",
-    "Increasing",
-    "Decreasing",
-    "No significant change",
-    "Cannot be calculated",
-)
 
 
 @dataclass(frozen=True)
@@ -388,3 +383,189 @@ def recent_trend(
     significant = bool(stable and chi_squared > TREND_CHI_SQUARED)
     label = _direction_label(slope, polarity) if significant else "No significant change"
     return TrendResult(label, chi_squared, float(slope), significant, TREND_POINTS)
+
+
+# ---------------------------------------------------------------------------
+# Recent trend for many series at once
+# ---------------------------------------------------------------------------
+#
+# recent_trends repeats recent_trend's arithmetic on arrays of shape (series, points)
+# operation for operation, so that every result is the same to the last bit (a test
+# compares them element by element). Two details carry that:
+# - numpy sums the five (or, leaving one out, four) points of a row left to right,
+#   as recent_trend's 1-D sums do; subsets are taken as columns, never as
+#   "total minus the left-out point", which would round differently;
+# - where recent_trend squares a numpy *scalar* (``s3 ** 2``), numpy calls C pow(),
+#   which differs from x * x in the last bit about once in a thousand; np.float_power
+#   calls the same pow(). Squares of *arrays* (``times ** 2``, the weights) are x * x
+#   in both.
+
+_CANNOT = "Cannot be calculated"
+_NO_CHANGE = "No significant change"
+_TREND_TIMES = np.arange(1.0, TREND_POINTS + 1)
+#: Column positions of the full five points and of each leave-one-out subset.
+_TREND_SUBSETS = [np.arange(TREND_POINTS)] + [
+    np.delete(np.arange(TREND_POINTS), left_out) for left_out in range(TREND_POINTS)
+]
+
+
+@dataclass(frozen=True)
+class TrendResults:
+    """Outcome of :func:`recent_trends`: arrays with one element per series (row).
+
+    ``label``: str, one of :data:`TREND_LABELS`. ``chi_squared`` and ``slope``:
+    float, NaN where :class:`TrendResult` has None (the trend cannot be
+    calculated). ``significant``: bool. ``points_used``: 5, or 0 when the trend
+    cannot be calculated. Element ``i`` equals the matching field of
+    :func:`recent_trend` on row ``i``.
+    """
+
+    label: np.ndarray
+    chi_squared: np.ndarray
+    slope: np.ndarray
+    significant: np.ndarray
+    points_used: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.label)
+
+
+def _trend_sums(*arrays: np.ndarray) -> list[np.ndarray]:
+    return [array.sum(axis=1) for array in arrays]
+
+
+def _weighted_slopes(values: np.ndarray, times: np.ndarray, weights: np.ndarray):
+    """:func:`_weighted_slope` on each row of (series, points) arrays."""
+    s1, s2, s3, s4, s5 = _trend_sums(
+        weights, weights * values * times, weights * times, weights * values, weights * times**2
+    )
+    det = s1 * s5 - np.float_power(s3, 2.0)
+    return (s1 * s2 - s3 * s4) / det, s1 / det
+
+
+def _ols_slopes(values: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """:func:`_ols_slope` on each row of a (series, points) array."""
+    n = values.shape[1]
+    return (n * (values * times).sum(axis=1) - values.sum(axis=1) * times.sum()) / (
+        n * (times**2).sum() - times.sum() ** 2
+    )
+
+
+def _stable_rows(slope_of_columns) -> np.ndarray:
+    """Per row: the slope keeps its sign on all points and with each one left out.
+
+    As in :func:`_stable`, a zero slope counts as positive and a NaN slope as negative.
+    """
+    positive = np.stack([slope_of_columns(columns) >= 0 for columns in _TREND_SUBSETS])
+    return positive.all(axis=0) | ~positive.any(axis=0)
+
+
+def _as_series_points(name: str, array, shape=None) -> np.ndarray:
+    result = np.asarray(array, dtype=float)
+    if result.ndim != 2:
+        raise InputError(
+            f"{name} must be a 2-D array (one row per series, oldest point first), "
+            f"got {result.ndim} dimension(s)"
+        )
+    if shape is not None and result.shape != shape:
+        raise InputError(
+            f"{name} has shape {result.shape} but values have shape {shape}: "
+            "values, limits, counts and denominators must have the same shape"
+        )
+    return result
+
+
+def recent_trends(
+    values,
+    lower,
+    upper,
+    count=None,
+    denominator=None,
+    polarity="no_judgement",
+    method: str = "general",
+) -> TrendResults:
+    """:func:`recent_trend` for many series at once, with identical results.
+
+    Each argument is a 2-D array of shape (n_series, n_points): one row per
+    series, oldest point first, the latest point in the last column. Series
+    shorter than ``n_points`` are padded with NaN on the left (missing points
+    end the unbroken run exactly as the series' start does, so the result is
+    that of the unpadded series). ``polarity`` is one polarity for all series or
+    one per series (length n_series); ``method`` ("general" or "proportion")
+    applies to every row, and counts and denominators, when given, take part in
+    the "unbroken run of valid points" as in :func:`recent_trend`. Row ``i`` of
+    the result equals ``recent_trend(values[i], lower[i], upper[i], count[i],
+    denominator[i], polarity[i], method)``; see :class:`TrendResults`.
+    """
+    if method not in ("general", "proportion"):
+        raise InputError(f"method must be 'general' or 'proportion', got {method!r}")
+    if method == "proportion" and (count is None or denominator is None):
+        raise InputError("the proportion trend method needs counts and denominators")
+    v = _as_series_points("values", values)
+    lo, hi = (_as_series_points(n, a, v.shape) for n, a in (("lower", lower), ("upper", upper)))
+    x = None if count is None else _as_series_points("count", count, v.shape)
+    n = None if denominator is None else _as_series_points("denominator", denominator, v.shape)
+    n_series, n_points = v.shape
+    if np.ndim(polarity) not in (0, 1) or (np.ndim(polarity) == 1 and len(polarity) != n_series):
+        raise InputError(f"polarity must be one polarity or one per series ({n_series})")
+    polarities = _polarity_array(polarity, (n_series,))
+
+    columns = [v] + ([lo, hi] if method == "general" else [])
+    columns += [c for c in (x, n) if c is not None]
+    valid = np.logical_and.reduce([~np.isnan(c) for c in columns])
+    # Length of the unbroken run of valid points ending at the latest one.
+    run = np.cumprod(valid[:, ::-1], axis=1).sum(axis=1)
+    calculable = run >= TREND_POINTS
+    chi_squared = np.full(n_series, np.nan)
+    slope = np.full(n_series, np.nan)
+    stable = np.zeros(n_series, dtype=bool)
+    last = slice(n_points - TREND_POINTS, n_points)
+    times = _TREND_TIMES
+
+    with np.errstate(all="ignore"):  # recent_trend's NaN/inf cases give NaN/inf here too
+        if n_points < TREND_POINTS:
+            pass  # no row has five points: every trend "Cannot be calculated"
+        elif method == "proportion":
+            in_run = np.arange(n_points) >= (n_points - run)[:, None]
+            calculable &= ~((x == n) & in_run).any(axis=1)
+            rows = np.flatnonzero(calculable)
+            xs, ns = x[rows, last], n[rows, last]
+            nn, xx = ns.sum(axis=1), xs.sum(axis=1)
+            numerator = nn * (xs * times).sum(axis=1) - xx * (ns * times).sum(axis=1)
+            spread = nn * (ns * times**2).sum(axis=1) - np.float_power(
+                (ns * times).sum(axis=1), 2.0
+            )
+            chi_squared[rows] = nn * np.float_power(numerator, 2.0) / (xx * (nn - xx) * spread)
+            logit = np.log(xs / (ns - xs))
+            slope[rows] = _ols_slopes(logit, times)
+            stable[rows] = _stable_rows(lambda keep: _ols_slopes(logit[:, keep], times[keep]))
+        else:
+            rows = np.flatnonzero(calculable)
+            weights = (3.92 / (hi[rows, last] - lo[rows, last])) ** 2
+            finite = np.isfinite(weights).all(axis=1)
+            calculable[rows[~finite]] = False
+            rows, weights, values_last = rows[finite], weights[finite], v[rows[finite], last]
+            row_slope, variance = _weighted_slopes(values_last, times, weights)
+            slope[rows] = row_slope
+            chi_squared[rows] = np.float_power(row_slope, 2.0) / variance
+
+            def slope_of(keep):
+                return _weighted_slopes(values_last[:, keep], times[keep], weights[:, keep])[0]
+
+            stable[rows] = _stable_rows(slope_of)
+
+    significant = calculable & stable & (chi_squared > TREND_CHI_SQUARED)
+    increasing = slope > 0
+    direction = np.where(increasing, "Increasing", "Decreasing").astype(object)
+    judged = polarities != "no_judgement"
+    better = increasing == (polarities == "high_is_good")
+    direction[judged] += np.where(better[judged], " and getting better", " and getting worse")
+    label = np.where(significant, direction, _NO_CHANGE)
+    label = np.where(calculable, label, _CANNOT).astype(str)
+    return TrendResults(
+        label=label,
+        chi_squared=np.where(calculable, chi_squared, np.nan),
+        slope=np.where(calculable, slope, np.nan),
+        significant=significant,
+        points_used=np.where(calculable, TREND_POINTS, 0),
+    )

@@ -8,8 +8,9 @@ the recent trend, and how things changed since the previous period.
 Pure: takes a canonical indicator table (:data:`hwb_toolkit.schema.INDICATOR_COLUMNS`,
 as returned by :mod:`hwb_toolkit.io.fingertips`) and returns a DataFrame. The
 statistics are :func:`hwb_toolkit.indicators.compare.compare_to_benchmark` and
-:func:`hwb_toolkit.indicators.compare.recent_trend`; this module only lines the
-rows up.
+:func:`hwb_toolkit.indicators.compare.recent_trends` (the batch form of
+:func:`~hwb_toolkit.indicators.compare.recent_trend`, identical series by
+series); this module only lines the rows up, with numpy over all series at once.
 
 Conventions
 -----------
@@ -45,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from hwb_toolkit.errors import InputError, SchemaError
-from hwb_toolkit.indicators.compare import compare_to_benchmark, recent_trend
+from hwb_toolkit.indicators.compare import compare_to_benchmark, recent_trends
 from hwb_toolkit.schema import ENGLAND_CODE, NOT_COMPARED, POLARITIES
 
 #: Columns of the summary table, in order.
@@ -387,6 +388,17 @@ def _looks_like_proportion(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
     return close & (denominator > 0) & (count <= denominator)
 
 
+#: Cells (series x points) of the trend windows built at once: bounds memory on long series.
+_TREND_WINDOW_CELLS = 4_000_000
+
+
+def _windows(array: np.ndarray, ends: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """Rows ``array[start .. end]`` right-aligned in a (len(ends), width) array, NaN-padded left."""
+    positions = ends[:, None] - np.arange(width - 1, -1, -1)
+    outside = positions < starts[:, None]
+    return np.where(outside, np.nan, array[np.where(outside, ends[:, None], positions)])
+
+
 def _trends(
     arrays: Mapping[str, np.ndarray],
     current: np.ndarray,
@@ -395,10 +407,13 @@ def _trends(
     out: pd.DataFrame,
     trend_method: Mapping[int, str] | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Recent-trend label and chi-squared for each chosen row (one call per series)."""
-    value, lower, upper, count, denominator = (
-        arrays[c] for c in ("value", "lower_ci95", "upper_ci95", "count", "denominator")
-    )
+    """Recent-trend label and chi-squared for each chosen row.
+
+    Every series' window (its rows up to the chosen one) goes to
+    :func:`~hwb_toolkit.indicators.compare.recent_trends` in one call per method,
+    which gives what :func:`~hwb_toolkit.indicators.compare.recent_trend` gives
+    series by series.
+    """
     proportion_like = _looks_like_proportion(arrays)
     # Running count of proportion-like rows, to test "the last five all look like proportions".
     proportion_before = np.r_[0, np.cumsum(proportion_like)]
@@ -406,36 +421,47 @@ def _trends(
     bad = sorted({m for m in methods.values() if m not in _TREND_METHODS})
     if bad:
         raise InputError(f"unknown trend method {bad[0]!r}: use 'general' or 'proportion'")
-    ids = out["indicator_id"].to_numpy(dtype=np.float64, na_value=np.nan)
+    starts = start_of[current]
+    first = np.maximum(starts, current + 1 - 5)
+    looks_like_proportion = (current + 1 - first == 5) & (
+        proportion_before[current + 1] - proportion_before[first] == 5
+    )
+    told = out["indicator_id"].map(methods).to_numpy(dtype=object, na_value=None)
+    use_proportion = np.where(pd.isna(told), looks_like_proportion, told == "proportion")
+    use_proportion = use_proportion.astype(bool)
+
     labels = np.empty(current.size, dtype=object)
     chi_squared = np.full(current.size, np.nan)
-    for i, end in enumerate(current):
-        start = start_of[end]
-        window = slice(start, end + 1)
-        method = methods.get(int(ids[i])) if not np.isnan(ids[i]) else None
-        if method is None:
-            first = max(start, end + 1 - 5)
-            last_five_proportions = proportion_before[end + 1] - proportion_before[first]
-            method = (
-                "proportion" if end + 1 - first == 5 and last_five_proportions == 5 else "general"
+    lengths = current - starts + 1
+    width = max(int(lengths.max(initial=0)), 5)
+    step = max(_TREND_WINDOW_CELLS // width, 1)
+    for chunk_start in range(0, current.size, step):  # one pass unless series are very long
+        chunk = np.arange(chunk_start, min(chunk_start + step, current.size))
+        for proportion in (False, True):
+            rows = chunk[use_proportion[chunk] == proportion]
+            if rows.size == 0:
+                continue
+            ends = current[rows]
+            chunk_width = max(int(lengths[rows].max()), 5)
+            window = {
+                column: _windows(arrays[column], ends, starts[rows], chunk_width)
+                for column in ("value", "lower_ci95", "upper_ci95", "count", "denominator")
+            }
+            counts = (
+                {"count": window["count"], "denominator": window["denominator"]}
+                if proportion
+                else {}
             )
-        if method == "proportion":
-            result = recent_trend(
-                value[window],
-                lower[window],
-                upper[window],
-                count[window],
-                denominator[window],
-                polarity=polarities[i],
-                method="proportion",
+            result = recent_trends(
+                window["value"],
+                window["lower_ci95"],
+                window["upper_ci95"],
+                **counts,
+                polarity=polarities[rows],
+                method="proportion" if proportion else "general",
             )
-        else:
-            result = recent_trend(
-                value[window], lower[window], upper[window], polarity=polarities[i]
-            )
-        labels[i] = result.label
-        if result.chi_squared is not None:
-            chi_squared[i] = result.chi_squared
+            labels[rows] = result.label
+            chi_squared[rows] = result.chi_squared
     return labels, chi_squared
 
 

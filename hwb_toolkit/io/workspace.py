@@ -167,7 +167,7 @@ class Workspace:
 
     @cached_property
     def indicators(self) -> pd.DataFrame:
-        """Every indicator file in ``indicators/``, in canonical columns (cached as Parquet)."""
+        """Every indicator file in ``indicators/``, in canonical columns (cached as Arrow IPC)."""
         from hwb_toolkit.io.fingertips import read_indicator_folder
 
         return read_indicator_folder(self.indicators_dir, cache_dir=self.cache_dir)

@@ -256,3 +256,95 @@ def test_real_export_labels_are_reproduced_for_every_period(reference_dir, tmp_p
             assert (joined[column] == joined[f"{column}_published"]).all()
         checked += len(joined)
     assert checked == 760
+
+
+def random_national_data(seed: int) -> pd.DataFrame:
+    """Seeded canonical data: 12 years, 3 indicators, 2 sexes, 30 areas and their parents.
+
+    91001 is a percentage (value = count / denominator x 100), 91002 a rate per
+    100,000, 91003 a percentage whose trend method is overridden in the test.
+    Series start late or lose a row, and some values are suppressed (NaN value,
+    limits and count), so trend windows differ in length and in validity.
+    """
+    rng = np.random.default_rng(seed)
+    areas = [f"E06{k:06d}" for k in range(30)]
+    parent = {area: REGION if k % 2 else "E12000002" for k, area in enumerate(areas)}
+    parent.update({REGION: ENGLAND_CODE, "E12000002": ENGLAND_CODE, ENGLAND_CODE: pd.NA})
+    years = np.arange(2012, 2024)
+    rows = []
+    for area in [*areas, REGION, "E12000002", ENGLAND_CODE]:
+        for indicator in (91001, 91002, 91003):
+            for sex in ("Male", "Female"):
+                first_year = rng.choice([2012, 2012, 2016, 2019, 2021])
+                dropped = rng.choice(years) if rng.random() < 0.3 else None
+                level, slope = rng.uniform(0.05, 0.6), rng.normal(0, 0.03)
+                for year in years[years >= first_year]:
+                    if year == dropped:
+                        continue
+                    denominator = float(rng.integers(50, 20_000))
+                    p = float(np.clip(level + slope * (year - 2012), 0.001, 0.999))
+                    count = float(rng.binomial(int(denominator), p))
+                    if indicator == 91002:
+                        value = count / denominator * 100_000
+                        half = 1.96 * np.sqrt(max(count, 1)) / denominator * 100_000
+                    else:
+                        value = count / denominator * 100
+                        half = 196 * np.sqrt(max(p * (1 - p), 1e-4) / denominator)
+                    lower, upper = value - half, value + half
+                    if rng.random() < 0.06:
+                        value = lower = upper = count = np.nan
+                    rows.append((indicator, area, parent[area], sex, year, value, lower, upper,
+                                 count, denominator))  # fmt: skip
+    raw = pd.DataFrame(rows, columns=["indicator_id", "area_code", "parent_code", "sex", "year",
+                                      "value", "lower_ci95", "upper_ci95", "count",
+                                      "denominator"])  # fmt: skip
+    frame = pd.DataFrame(index=raw.index)
+    for column in INDICATOR_COLUMNS:
+        if column in raw.columns:
+            frame[column] = raw[column]
+        elif column in ("lower_ci998", "upper_ci998"):
+            frame[column] = np.nan
+        elif column == "new_data":
+            frame[column] = False
+        else:
+            frame[column] = pd.Series(pd.NA, index=raw.index, dtype="string")
+    frame["indicator_id"] = frame["indicator_id"].astype("Int64")
+    frame["period"] = raw["year"].astype(str).astype("string")
+    frame["period_sortable"] = (raw["year"] * 10000).astype("Int64")
+    frame["age"] = pd.Series("All ages", index=raw.index, dtype="string")
+    for column in ("area_code", "parent_code", "sex"):
+        frame[column] = frame[column].astype("string")
+    frame["area_name"] = frame["area_code"]
+    frame["parent_name"] = frame["parent_code"]
+    return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # recent_trend warns on 0/0 scalars
+@pytest.mark.parametrize("period", [None, "2019", "2023"])
+def test_every_series_trend_is_recent_trend_of_its_window(period):
+    # summarise_all_areas computes all trends in one batch: check each against the scalar.
+    data = random_national_data(seed=11)
+    polarity = {91001: "high_is_good", 91002: "low_is_good"}
+    summary = summarise_all_areas(data, period, polarity=polarity, trend_method={91003: "general"})
+    assert len(summary) > 150
+    plain = data[data["category_type"].isna()].sort_values("period_sortable")
+    series = {key: rows for key, rows in plain.groupby(["area_code", "indicator_id", "sex"])}
+    methods_used = set()
+    for row in summary.itertuples():
+        rows = series[(row.area_code, row.indicator_id, row.sex)]
+        window = rows[rows["period_sortable"] <= row.period_sortable]
+        last_five = window.tail(5)
+        method = "general"
+        if row.indicator_id == 91001 and len(last_five) == 5 and (last_five["count"] > 0).all():
+            # Every point a percentage of its count and denominator (a zero count cannot
+            # show that its value is count / denominator x 100, nor can a suppressed one).
+            method = "proportion"
+        methods_used.add(method)
+        counts = (window["count"], window["denominator"]) if method == "proportion" else ()
+        expected = recent_trend(window["value"], window["lower_ci95"], window["upper_ci95"],
+                                *counts, polarity=row.polarity, method=method)  # fmt: skip
+        assert row.recent_trend == expected.label, row
+        chi = np.nan if expected.chi_squared is None else expected.chi_squared
+        np.testing.assert_array_equal(row.trend_chi_squared, chi)
+    assert methods_used == {"general", "proportion"}
+    assert summary["recent_trend"].nunique() >= 5

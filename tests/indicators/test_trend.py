@@ -1,4 +1,4 @@
-"""Tests for recent_trend: Fingertips' trend marker (TrendMarkerCalculator)."""
+"""Tests for recent_trend and recent_trends: Fingertips' trend marker (TrendMarkerCalculator)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from hwb_toolkit.indicators.compare import (
     TREND_CHI_SQUARED,
     TREND_LABELS,
     TrendResult,
+    TrendResults,
     recent_trend,
+    recent_trends,
 )
 
 # Fingertips' TrendMarkerCalculatorTest set 1 (2014..2018), oldest first.
@@ -131,6 +133,10 @@ def test_oracle_trend_marker_cases(reference_dir):
         )
         result = recent_trend(rows["value"], rows["lower_ci95"], rows["upper_ci95"], rows["count"],
                               rows["denominator"], method=method)  # fmt: skip
+        batch = recent_trends(*(rows[[c]].to_numpy().T for c in ("value", "lower_ci95",
+                              "upper_ci95", "count", "denominator")), method=method)  # fmt: skip
+        assert batch.label.tolist() == [result.label], case
+        assert batch.significant.tolist() == [result.significant], case
         assert result.label == rows["expected_marker"].iloc[0], case
         assert result.significant == bool(rows["expected_is_significant"].iloc[0]), case
         expected_chi = rows["expected_chi_square_2dp"].iloc[0]
@@ -138,3 +144,163 @@ def test_oracle_trend_marker_cases(reference_dir):
             assert result.chi_squared is None and expected_chi == 0.0  # Fingertips reports 0 there
         elif not np.isnan(expected_chi):
             assert round(result.chi_squared, 2) == expected_chi, case
+
+
+# --- recent_trends: the batch form must equal recent_trend series by series -----------------
+
+
+def random_series(rng: np.random.Generator, n_series: int, n_points: int) -> dict[str, np.ndarray]:
+    """Series (one per row, oldest first) mixing every case the trend rules distinguish.
+
+    Proportions x / n (x 100) with sampling noise, some trending; zero counts and
+    all-zero series; count = denominator; flat series; zero-width and reversed
+    intervals; and missing points anywhere (including within the last five).
+    """
+    shape = (n_series, n_points)
+    n = rng.integers(1, 3000, shape).astype(float)
+    trend = rng.normal(0, 0.08, (n_series, 1)) * np.arange(n_points)
+    p = 1 / (1 + np.exp(-(rng.normal(-1, 1, (n_series, 1)) + trend)))
+    x = rng.binomial(n.astype(int), p).astype(float)
+    kind = rng.integers(0, 10, n_series)
+    x[kind == 0] = 0.0  # no events at all
+    x[rng.random(shape) < 0.03] = 0.0
+    full = rng.random(shape) < 0.03
+    x[full] = n[full]  # count = denominator
+    v = x / n * 100
+    half = 1.96 * np.sqrt(np.maximum(v * (100 - v), 1.0) / n)
+    flat = kind == 1
+    v[flat], half[flat], x[flat], n[flat] = 40.0, 2.0, 400.0, 1000.0
+    half[rng.random(shape) < 0.02] = 0.0  # zero-width interval
+    lo, hi = v - half, v + half
+    swapped = rng.random(shape) < 0.01
+    lo[swapped], hi[swapped] = hi[swapped], lo[swapped]
+    for array in (v, lo, hi, x, n):
+        array[rng.random(shape) < 0.03] = np.nan
+    polarity = rng.choice(["high_is_good", "low_is_good", "no_judgement"], n_series)
+    return {
+        "values": v,
+        "lower": lo,
+        "upper": hi,
+        "count": x,
+        "denominator": n,
+        "polarity": polarity,
+    }
+
+
+def assert_batch_equals_scalar(batch: TrendResults, scalars: list[TrendResult]) -> None:
+    """Every field of every series equal, to the last bit (None in a scalar = NaN in the batch)."""
+
+    def field(name):
+        return np.array([np.nan if getattr(r, name) is None else getattr(r, name) for r in scalars])
+
+    assert len(batch) == len(scalars)
+    assert batch.label.tolist() == [r.label for r in scalars]
+    np.testing.assert_array_equal(batch.chi_squared, field("chi_squared"), strict=True)
+    np.testing.assert_array_equal(batch.slope, field("slope"), strict=True)
+    assert batch.significant.tolist() == [r.significant for r in scalars]
+    assert batch.points_used.tolist() == [r.points_used for r in scalars]
+
+
+# recent_trend's numpy scalars warn on 0/0 (series without events); results are compared.
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(
+    ("method", "with_counts"),
+    [("general", False), ("general", True), ("proportion", True)],
+)
+@pytest.mark.parametrize("n_points", [3, 5, 8])
+def test_recent_trends_equal_recent_trend_for_every_series(method, with_counts, n_points):
+    rng = np.random.default_rng([20261126, n_points, len(method), with_counts])
+    data = random_series(rng, 1500, n_points)
+    counts = (data["count"], data["denominator"]) if with_counts else (None, None)
+    batch = recent_trends(
+        data["values"],
+        data["lower"],
+        data["upper"],
+        *counts,
+        polarity=data["polarity"],
+        method=method,
+    )
+    scalars = [
+        recent_trend(
+            data["values"][i],
+            data["lower"][i],
+            data["upper"][i],
+            *(None if c is None else c[i] for c in counts),
+            polarity=data["polarity"][i],
+            method=method,
+        )
+        for i in range(len(data["values"]))
+    ]
+    assert_batch_equals_scalar(batch, scalars)
+    if n_points >= 5:  # the random series reach every label, so the comparison is not vacuous
+        expected = set(TREND_LABELS)
+        assert set(batch.label) == expected, expected - set(batch.label)
+    else:
+        assert set(batch.label) == {"Cannot be calculated"}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_recent_trends_of_padded_short_series_equal_the_unpadded_series():
+    rng = np.random.default_rng(7)
+    data = random_series(rng, 600, 9)
+    lengths = rng.integers(0, 10, 600)
+    padded = {
+        name: np.where(np.arange(9) >= 9 - lengths[:, None], data[name], np.nan)
+        for name in ("values", "lower", "upper", "count", "denominator")
+    }
+    for method in ("general", "proportion"):
+        batch = recent_trends(
+            padded["values"],
+            padded["lower"],
+            padded["upper"],
+            padded["count"],
+            padded["denominator"],
+            polarity=data["polarity"],
+            method=method,
+        )
+        scalars = [
+            recent_trend(
+                *(
+                    data[name][i, 9 - lengths[i] :]
+                    for name in ("values", "lower", "upper", "count", "denominator")
+                ),
+                polarity=data["polarity"][i],
+                method=method,
+            )
+            for i in range(600)
+        ]
+        assert_batch_equals_scalar(batch, scalars)
+
+
+def test_recent_trends_hand_made_cases():
+    rising = [24.67, 24.6, 28.0, 30.2, 30.6]
+    values = np.array([rising, rising[::-1], [10.0, 10.0, 10.0, 9.0, 30.0], [5.0] * 5])
+    lower = values - np.array([[1.5] * 5, [1.5] * 5, [0.1] * 5, [0.0] * 5])
+    upper = values + np.array([[1.6] * 5, [1.6] * 5, [0.1] * 5, [0.0] * 5])
+    result = recent_trends(values, lower, upper, polarity="low_is_good")
+    assert result.label.tolist() == [
+        "Increasing and getting worse",
+        "Decreasing and getting better",
+        "No significant change",  # one point drives it: leaving it out flips the slope
+        "Cannot be calculated",  # zero-width intervals
+    ]
+    assert result.chi_squared[2] > TREND_CHI_SQUARED and np.isnan(result.chi_squared[3])
+    assert result.points_used.tolist() == [5, 5, 5, 0]
+    empty = recent_trends(np.empty((0, 5)), np.empty((0, 5)), np.empty((0, 5)))
+    assert len(empty) == 0 and empty.label.dtype.kind == "U"
+
+
+def test_recent_trends_bad_arguments():
+    grid = np.ones((2, 5))
+    with pytest.raises(InputError, match="2-D"):
+        recent_trends(np.ones(5), np.ones(5), np.ones(5))
+    with pytest.raises(InputError, match="same shape"):
+        recent_trends(grid, grid, np.ones((2, 4)))
+    with pytest.raises(InputError, match="one per series"):
+        recent_trends(grid, grid, grid, polarity=["low_is_good"] * 3)
+    with pytest.raises(InputError, match="unknown polarity"):
+        recent_trends(grid, grid, grid, polarity="up")
+    with pytest.raises(InputError, match="counts and denominators"):
+        recent_trends(grid, grid, grid, method="proportion")
+    with pytest.raises(InputError, match="method"):
+        recent_trends(grid, grid, grid, method="poisson")

@@ -16,12 +16,15 @@ import pytest
 from hwb_toolkit.errors import InputError, SchemaError
 from hwb_toolkit.indicators.compare import compare_to_benchmark
 from hwb_toolkit.indicators.methods import byars_ci, exact_poisson_ci
+from hwb_toolkit.io import fingertips
 from hwb_toolkit.io.fingertips import (
+    CACHE_VERSION,
     FINGERTIPS_COLUMNS,
     read_fingertips_csv,
     read_indicator_folder,
     read_indicators,
 )
+from hwb_toolkit.io.writers import atomic_path
 from hwb_toolkit.schema import ENGLAND_CODE, INDICATOR_COLUMNS
 
 REAL_EXPORT = Path("indicators") / "fingertips_exports" / "indicators-CountyUA.data.csv"
@@ -397,21 +400,73 @@ def test_rows_differing_only_by_category_are_not_duplicates(tmp_path):
 # --- caching ----------------------------------------------------------------------------
 
 
+def read_cache(cache: Path) -> pa.Table:
+    with pa.memory_map(str(cache)) as source:
+        return pa.ipc.open_file(source).read_all()
+
+
+def replace_cache(cache: Path, table: pa.Table) -> None:
+    """Replace a cache file with ``table`` (by rename, as the reader does: frames map the old one)."""
+    with (
+        atomic_path(cache) as temporary,
+        pa.OSFile(str(temporary), "wb") as sink,
+        pa.ipc.new_file(sink, table.schema) as writer,
+    ):
+        writer.write_table(table)
+
+
+def mark_cache(cache: Path, column: str, values: list) -> None:
+    """Change one column of a cache file, keeping its key."""
+    table = read_cache(cache)
+    position = table.column_names.index(column)
+    replace_cache(cache, table.set_column(position, column, pa.array(values, table[column].type)))
+
+
 def test_cache_is_written_beside_the_file_and_reused(tmp_path):
     path = write_export(tmp_path, TWO_ROWS)
     first = read_fingertips_csv(path)
-    caches = list((tmp_path / ".cache").glob("*.parquet"))
-    assert len(caches) == 1
+    caches = list((tmp_path / ".cache").glob("*"))
+    assert [cache.suffix for cache in caches] == [".arrow"]
+    key = read_cache(caches[0]).schema.metadata[b"hwb_cache_key"].decode()
+    assert key.startswith(f"v{CACHE_VERSION}|fingertips|{path.resolve()}|")
     # Prove the second read comes from the cache: make the cached copy differ.
-    table = pq.read_table(caches[0])
-    position = table.column_names.index("area_name")
-    marked = table.set_column(position, "area_name", pa.array(["from cache"] * 2))
-    pq.write_table(marked.replace_schema_metadata(table.schema.metadata), caches[0])
+    mark_cache(caches[0], "area_name", ["from cache"] * 2)
     assert read_fingertips_csv(path)["area_name"].tolist() == ["from cache", "from cache"]
-    # ...and that it matches a fresh parse when untouched.
+    # ...and that it matches a fresh parse, in the canonical dtypes, when untouched.
     caches[0].unlink()
     pd.testing.assert_frame_equal(read_fingertips_csv(path), first)
-    pd.testing.assert_frame_equal(read_fingertips_csv(path), first)
+    from_cache = read_fingertips_csv(path)
+    pd.testing.assert_frame_equal(from_cache, first)
+    assert from_cache["area_name"].dtype == pd.StringDtype("pyarrow")
+
+
+def test_cache_holds_one_chunk_per_column(tmp_path):
+    # ~2 MB: pyarrow's CSV parser reads it in several 1 MB blocks, one chunk each.
+    rows = [record(Area_Code=f"E{k:08d}", Area_Name="x" * 300) for k in range(5000)]
+    path = write_export(tmp_path, rows)
+    cold = read_fingertips_csv(path)
+    (cache,) = (tmp_path / ".cache").glob("*.arrow")
+    with pa.memory_map(str(cache)) as source:
+        reader = pa.ipc.open_file(source)
+        assert reader.num_record_batches == 1 and reader.read_all().num_rows == 5000
+    pd.testing.assert_frame_equal(read_fingertips_csv(path), cold)
+
+
+def test_frames_from_the_cache_outlive_its_replacement(tmp_path):
+    # A re-load maps the cache file: rebuilding or deleting the cache must not touch it.
+    path = write_export(tmp_path, TWO_ROWS)
+    read_fingertips_csv(path)
+    loaded = read_fingertips_csv(path)
+    kept = loaded.copy(deep=True)
+    changed = [record(Area_Code=code, Area_Name="Changed") for code in ("E1", "E2", "E3")]
+    write_export(tmp_path, changed)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert read_fingertips_csv(path)["area_name"].tolist() == ["Changed"] * 3
+    for cache in (tmp_path / ".cache").glob("*"):
+        cache.unlink()
+    pd.testing.assert_frame_equal(loaded, kept)
+    assert_two_rows(loaded)
 
 
 def test_changed_file_invalidates_the_cache(tmp_path):
@@ -423,15 +478,62 @@ def test_changed_file_invalidates_the_cache(tmp_path):
     assert read_fingertips_csv(path)["value"].tolist() == [99.5]
 
 
-def test_corrupt_cache_is_ignored_and_rebuilt(tmp_path):
+def test_cache_of_another_version_is_rebuilt(tmp_path, monkeypatch):
+    path = write_export(tmp_path, TWO_ROWS)
+    read_fingertips_csv(path)
+    (cache,) = (tmp_path / ".cache").glob("*.arrow")
+    mark_cache(cache, "area_name", ["old"] * 2)
+    monkeypatch.setattr(fingertips, "CACHE_VERSION", CACHE_VERSION + 1)
+    assert_two_rows(read_fingertips_csv(path))
+    key = read_cache(cache).schema.metadata[b"hwb_cache_key"].decode()
+    assert key.startswith(f"v{CACHE_VERSION + 1}|")
+
+
+def test_parquet_cache_of_version_1_is_removed(tmp_path):
+    path = write_export(tmp_path, TWO_ROWS)
+    read_fingertips_csv(path)
+    (cache,) = (tmp_path / ".cache").glob("*.arrow")
+    old = cache.with_suffix(".parquet")
+    pq.write_table(read_cache(cache), old)
+    cache.unlink()
+    assert_two_rows(read_fingertips_csv(path))
+    assert sorted(p.suffix for p in (tmp_path / ".cache").iterdir()) == [".arrow"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: b"ARROW1 this is not an Arrow file", id="garbage"),
+        pytest.param(lambda data: data[: len(data) // 2], id="truncated"),
+        pytest.param(lambda data: b"", id="empty"),
+        pytest.param(
+            lambda data: data[:-10] + bytes(b ^ 0xFF for b in data[-10:-6]) + data[-6:],
+            id="footer-length",
+        ),
+    ],
+)
+def test_corrupt_cache_is_ignored_and_rebuilt(tmp_path, damage):
     path = write_export(tmp_path, TWO_ROWS)
     cache_dir = tmp_path / "elsewhere"
     expected = read_fingertips_csv(path, cache_dir=cache_dir)
-    (cache_file,) = cache_dir.glob("*.parquet")
-    cache_file.write_bytes(b"PAR1 this is not parquet")
+    (cache_file,) = cache_dir.glob("*.arrow")
+    good = cache_file.read_bytes()
+    cache_file.unlink()  # a new file: `expected` does not map these bytes
+    cache_file.write_bytes(damage(good))
     pd.testing.assert_frame_equal(read_fingertips_csv(path, cache_dir=cache_dir), expected)
-    assert cache_file.read_bytes()[:4] == b"PAR1" and cache_file.stat().st_size > 100
-    assert not list(cache_dir.glob("*.tmp"))
+    assert cache_file.read_bytes() == good
+    assert [p.name for p in cache_dir.iterdir()] == [cache_file.name]  # no temporary left
+
+
+def test_cache_with_other_columns_is_rebuilt(tmp_path):
+    path = write_export(tmp_path, TWO_ROWS)
+    read_fingertips_csv(path)
+    (cache,) = (tmp_path / ".cache").glob("*.arrow")
+    table = read_cache(cache)
+    position = table.column_names.index("period")
+    # Same key, but "period" stored as numbers: not the canonical layout, so not used.
+    replace_cache(cache, table.set_column(position, "period", pa.array([2015, 2016])))
+    assert_two_rows(read_fingertips_csv(path))
 
 
 def test_unwritable_cache_only_costs_speed(tmp_path):
@@ -512,11 +614,8 @@ def test_folder_stacks_exports_and_tidy_files(tmp_path):
 def test_folder_reads_come_from_the_cache_once_written(tmp_path):
     write_export(tmp_path, TWO_ROWS, name="a_export.csv")
     first = read_indicator_folder(tmp_path)
-    (cache,) = (tmp_path / ".cache").glob("a_export.csv.fingertips.*.parquet")
-    table = pq.read_table(cache)
-    position = table.column_names.index("area_name")
-    marked = table.set_column(position, "area_name", pa.array(["cached"] * 2, pa.large_string()))
-    pq.write_table(marked.replace_schema_metadata(table.schema.metadata), cache)
+    (cache,) = (tmp_path / ".cache").glob("a_export.csv.fingertips.*.arrow")
+    mark_cache(cache, "area_name", ["cached"] * 2)
     assert read_indicator_folder(tmp_path)["area_name"].tolist() == ["cached", "cached"]
     assert read_indicator_folder(tmp_path, cache=False).equals(first)
 
