@@ -159,7 +159,7 @@ def headline_items(briefing: Briefing) -> list[dict]:
         )
         title = f"Partners' top priority: {top['label']}"
         voice_items.append((9.5 if not top["answered"] else 6, {"title": title, "text": text}))
-    agreed = consensus_context(briefing)["agreed"]
+    agreed = agreed_statements(briefing)
     if agreed:
         first = agreed[0]
         text = narrative.render(
@@ -420,18 +420,28 @@ def _statement_texts(briefing: Briefing) -> dict[str, str]:
     return dict(zip(statements["contribution_id"].astype(str), statements["text"].astype(str), strict=True))
 
 
+def _consensus_entries(briefing: Briefing, items: list[str], share: str) -> list[dict]:
+    """Poll statements with their share agreeing (or disagreeing) and their number of voters."""
+    texts = _statement_texts(briefing)
+    poll = briefing.voices.poll.set_index("item")
+    return [
+        {"text": texts.get(item, item), share: float(poll.at[item, share]),
+         "voters": int(poll.at[item, "votes"])}
+        for item in items[:STATEMENTS_SHOWN]
+    ]
+
+
+def agreed_statements(briefing: Briefing) -> list[dict]:
+    """Polis' majority-consensus "agree" statements, best first (``text, agree_share, voters``)."""
+    return _consensus_entries(briefing, briefing.voices.consensus_agree, "agree_share")
+
+
 def consensus_context(briefing: Briefing) -> dict:
     """Statements most agreed and disagreed with (Polis' majority consensus) and the most divisive."""
     voices = briefing.voices
     texts = _statement_texts(briefing)
-    poll = voices.poll.set_index("item") if len(voices.poll) else pd.DataFrame()
-
-    def entry(item: str, share: str) -> dict:
-        return {"text": texts.get(item, item), share: float(poll.at[item, share]),
-                "voters": int(poll.at[item, "votes"])}
-
-    agreed = [entry(item, "agree_share") for item in voices.consensus_agree[:STATEMENTS_SHOWN]]
-    disagreed = [entry(item, "disagree_share") for item in voices.consensus_disagree[:STATEMENTS_SHOWN]]
+    agreed = agreed_statements(briefing)
+    disagreed = _consensus_entries(briefing, voices.consensus_disagree, "disagree_share")
     divisive = []
     if len(voices.divisive):
         group_columns = [c for c in voices.divisive.columns if c.startswith("p_agree_")]
