@@ -161,6 +161,27 @@ def schedule(
     typer.echo(f"Installed: {line}")
 
 
+@app.command()
+def serve(
+    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")] = Path(
+        "workspace"
+    ),
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8866,
+    token: Annotated[str | None, typer.Option(help="Require this token on every page.")] = None,
+    reports: Annotated[Path, typer.Option(help="Reports folder the Explorer links to.")] = Path(
+        "reports"
+    ),
+    preheat: Annotated[bool, typer.Option(help="Keep a warm kernel per page.")] = False,
+) -> None:
+    """Serve the partner pages (Explorer, Workshop, Actions) with Voila."""
+    from hwb_toolkit.apps.serve import serve as serve_pages
+
+    try:
+        serve_pages(workspace, port, token, reports=reports, preheat=preheat)
+    except KeyboardInterrupt:
+        pass
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

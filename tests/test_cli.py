@@ -55,7 +55,7 @@ def test_schedule_prints_a_monthly_cron_entry(tmp_path):
     assert result.returncode == 0 and result.stdout.startswith("0 5 1 * * ")
 
 
-@pytest.mark.parametrize("command", ["init", "summary", "report", "batch", "schedule"])
+@pytest.mark.parametrize("command", ["init", "summary", "report", "batch", "schedule", "serve"])
 def test_every_command_has_help(command):
     result = hwb(command, "--help")
     assert result.returncode == 0 and "Usage" in result.stdout
