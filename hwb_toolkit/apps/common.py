@@ -68,9 +68,12 @@ PAGE_CSS = """
 .hwb-page figure { margin: 0.4rem 0; max-width: 100%; }
 .hwb-page figure svg { max-width: 100%; height: auto; }
 .hwb-page figcaption { font-size: 0.85rem; color: #444; max-width: 40rem; }
-.hwb-page blockquote { margin: 0.3rem 0 0.3rem 0.8rem; padding-left: 0.6rem;
-                       border-left: 3px solid #999; }
+.hwb-page blockquote { margin: 0.3rem 0 0.3rem 0.4rem; padding-left: 0.6rem;
+                       border-left: 3px solid #999; box-sizing: border-box; max-width: 100%; }
 .hwb-page .hwb-muted { color: #555; }
+.hwb-page .widget-html { max-width: 100%; min-width: 0; }
+.hwb-page .widget-html > .widget-html-content { white-space: normal; overflow-wrap: break-word;
+                                               max-width: 100%; }
 .hwb-status { min-height: 1.5em; }
 .hwb-status-error { color: #8a1c1c; background: #fdecec; padding: 0.4rem 0.6rem;
                     border-radius: 4px; }
@@ -282,7 +285,7 @@ def column(*children: widgets.Widget) -> widgets.VBox:
     return widgets.VBox(list(children), layout=widgets.Layout(width="100%"))
 
 
-def panel(title: str | None, *children: widgets.Widget, min_width: str = "20rem") -> widgets.VBox:
+def panel(title: str | None, *children: widgets.Widget, min_width: str = "18rem") -> widgets.VBox:
     """A titled block that takes a share of a :func:`row` (and the full width on a phone)."""
     parts = ([heading(title, 2)] if title else []) + list(children)
     return widgets.VBox(

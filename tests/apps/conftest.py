@@ -325,7 +325,20 @@ def screenshot() -> Callable[..., Path]:
     def take(page, name: str, *, full_page: bool = True) -> Path:
         TEST_OUTPUT.mkdir(exist_ok=True)
         path = TEST_OUTPUT / f"{name}.png"
-        page.screenshot(path=str(path), full_page=full_page)
+        size = page.viewport_size
+        height = page.evaluate(
+            f"() => {{ const el = document.querySelector({PAGE_SELECTOR!r});"
+            " return el ? Math.ceil(el.getBoundingClientRect().bottom) + 40 : 0; }"
+        )
+        if full_page and size and height > size["height"]:
+            # Voila scrolls inside its own container, so Playwright's full-page shot stops
+            # at the viewport: make the viewport as tall as the page for the picture.
+            page.set_viewport_size({"width": size["width"], "height": min(height, 20000)})
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(path))
+            page.set_viewport_size(size)
+        else:
+            page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take

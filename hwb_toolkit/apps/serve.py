@@ -1,0 +1,402 @@
+"""``hwb serve``: the partner pages in Voila, with the committed configuration.
+
+Role: floor 4 (UI serving). :func:`serve` prints the pages' addresses and runs a Voila
+server configured by ``hwb_toolkit/apps/voila.json`` (committed; nothing is read from the
+current folder or the user's Jupyter config) plus the few settings that depend on the
+call (port, token, folders):
+
+- **Only the pages and the reports.** Voila's ``root_dir`` is a fresh serving folder
+  holding copies of the app notebooks (``explorer``, ``workshop``, ``actions``; never the
+  briefing notebook). Voila's ``/voila/files/`` handler serves nothing
+  (``file_allowlist`` empty). The month's briefings are served read-only under
+  ``/reports/<period>/<area>/briefing.html`` by :class:`ReportsHandler`, which serves only
+  the pipeline's published files (no hidden folders such as ``.prepared``, nothing that
+  resolves outside the reports folder).
+- **No code, no tracebacks.** ``strip_sources``; ``show_tracebacks`` off, with plain
+  messages instead of Voila's "run Voila with --show_tracebacks" text.
+- **Nothing from the internet.** The ``hwb`` Voila template is Voila's ``lab`` template
+  minus its two Font Awesome links to a CDN (:func:`local_only`; the icons are already in
+  Voila's bundle). ``jupyterlab-jupytext`` is kept out of the page (it errors there).
+- **Kernels.** The workspace reaches the kernels as ``HWB_WORKSPACE``, the reports
+  folder as ``HWB_REPORTS``. Idle kernels are culled (15 min), each cell has a time
+  limit (120 s), and a page's kernel is shut down when the page is closed (Voila's
+  shutdown beacon needs the ``_xsrf`` cookie, which Voila never sets: see
+  ``PageHandler`` in :func:`_handlers_module`; without it every visit leaked a kernel, and
+  on a 2-core machine dozens of idle kernels made loads slow enough to look hung). Kernels
+  talk to the server over IPC sockets (files in Voila's private connection folder), so
+  kernels started at once by several servers cannot race for the same TCP port.
+  ``preheat=True`` keeps a warm pool of kernels per page with the page already run
+  (measured: Explorer interactive in 1.7 s instead of 2.9 s; no failed load either way).
+- **Token.** ``token=None`` serves without one (the default host is 127.0.0.1 only);
+  with a token every request must carry it (``?token=...`` once; a cookie after that).
+
+The page renderer waits for each kernel reply before sending the next request
+(:func:`install_executor_fix`; see there for why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from markupsafe import Markup
+
+APP_PAGES = ("explorer.ipynb", "workshop.ipynb", "actions.ipynb")
+DEFAULT_PORT = 8866
+DEFAULT_HOST = "127.0.0.1"
+APPS_DIR = Path(__file__).resolve().parent
+#: The committed Voila configuration (traitlets JSON).
+CONFIG_FILE = APPS_DIR / "voila.json"
+TEMPLATE_NAME = "hwb"
+#: URL prefix of the reports (``/reports/<period>/<area>/briefing.html``).
+REPORTS_URL = "reports"
+#: Files of the reports folder that may be served: the pipeline's published outputs.
+REPORT_FILE_PATTERN = re.compile(
+    r"(?:index\.html|manifest\.json"
+    r"|\d{4}-\d{2}/(?:index\.html|manifest\.json"
+    r"|[A-Za-z0-9_-]+/(?:briefing\.html|summary\.json)))"
+)
+
+_TEMPLATE_CONF = """{
+  "base_template": "lab",
+  "mimetypes": {"text/html": true},
+  "preprocessors": {
+    "100-pygments": {"type": "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor", "enabled": true}
+  }
+}
+"""
+_TEMPLATE_INDEX = """{#- hwb-toolkit: Voila's lab template with nothing fetched from outside this server
+    (hwb_local_only = hwb_toolkit.apps.serve.local_only, registered in apps/voila.json). -#}
+{%- extends 'voila/templates/lab/index.html.j2' -%}
+{%- block notebook_css -%}
+{{ super() | hwb_local_only }}
+{%- endblock notebook_css -%}
+"""
+
+_EXTERNAL_TAG = re.compile(
+    r"<(?:link|script)\b[^>]*\b(?:href|src)\s*=\s*[\"']?\s*(?:[a-z][a-z0-9+.-]*:)?//[^>]*>"
+    r"(?:\s*</script>)?",
+    re.IGNORECASE,
+)
+
+
+def local_only(html: str) -> Markup:
+    """``html`` without any ``<link>`` or ``<script>`` that loads from another host.
+
+    A Jinja filter for the ``hwb`` Voila template: Voila's lab template links Font
+    Awesome on a CDN, which an offline partner's browser cannot reach (and need not:
+    Voila bundles the same icons).
+    """
+    return Markup(_EXTERNAL_TAG.sub("", str(html)))
+
+
+def install_template(data_dir: str | Path) -> Path:
+    """Write the ``hwb`` Voila template into ``<data_dir>/voila/templates/hwb`` (a Jupyter
+    data directory, e.g. one on ``JUPYTER_PATH``) and return that folder."""
+    folder = Path(data_dir) / "voila" / "templates" / TEMPLATE_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "conf.json").write_text(_TEMPLATE_CONF)
+    (folder / "index.html.j2").write_text(_TEMPLATE_INDEX)
+    return folder
+
+
+def install_jupyter_config(config_dir: str | Path, data_dir: str | Path) -> Path:
+    """Configure Voila inside a Jupyter server (Binder) as ``hwb serve`` configures it.
+
+    Writes the ``hwb`` template into the Jupyter data directory ``data_dir`` and, into
+    ``<config_dir>/jupyter_server_config.d/hwb-voila.json``, the page settings of
+    :data:`CONFIG_FILE` plus this module as a server extension (which applies the executor
+    fix in the server). Returns the configuration file written.
+    """
+    install_template(data_dir)
+    committed = json.loads(CONFIG_FILE.read_text())
+    settings = {key: value for key, value in committed.items() if key != "Voila"}
+    settings["ServerApp"] = {"jpserver_extensions": {__name__: True}}
+    target = Path(config_dir) / "jupyter_server_config.d" / "hwb-voila.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(settings, indent=2) + "\n")
+    return target
+
+
+def _jupyter_server_extension_points() -> list[dict]:
+    """Jupyter server extension entry point (used on Binder, see install_jupyter_config)."""
+    return [{"module": __name__}]
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    install_executor_fix()
+    serverapp.log.info("hwb-toolkit: Voila executor fix installed")
+
+
+def default_pages_dir() -> Path:
+    """The repository's ``notebooks/`` folder, where the page notebooks live."""
+    from hwb_toolkit.pipeline import repo_root
+
+    return repo_root() / "notebooks"
+
+
+def prepare_pages(source: str | Path, destination: str | Path,
+                  names: Iterable[str] | None = None) -> list[Path]:
+    """Copy the page notebooks from ``source`` into ``destination`` (the folder Voila serves).
+
+    ``names`` defaults to :data:`APP_PAGES` when ``source`` is the repository's notebooks
+    folder (so the briefing notebook is never served), and to every ``*.ipynb`` of
+    ``source`` otherwise. Missing pages are skipped. Returns the copies.
+    """
+    source, destination = Path(source), Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    if names is None:
+        if source.resolve() == default_pages_dir().resolve():
+            names = APP_PAGES
+        else:
+            names = sorted(path.name for path in source.glob("*.ipynb"))
+    copies = []
+    for name in names:
+        page = source / name
+        if page.is_file():
+            shutil.copy2(page, destination / name)
+            copies.append(destination / name)
+    return copies
+
+
+def page_urls(port: int = DEFAULT_PORT, token: str | None = None, host: str = DEFAULT_HOST,
+              pages: Sequence[str] = APP_PAGES) -> dict[str, str]:
+    """The address of each page, e.g. ``{"explorer": "http://127.0.0.1:8866/voila/render/explorer.ipynb"}``."""
+    query = f"?token={token}" if token else ""
+    return {
+        Path(name).stem: f"http://{host}:{port}/voila/render/{name}{query}" for name in pages
+    }
+
+
+def _handlers_module():
+    """Tornado handlers, built on first use (importing Voila is slow and not needed elsewhere)."""
+    import tornado.web
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    class PageHandler(TornadoVoilaHandler):
+        """Voila's page handler, plus the ``_xsrf`` cookie.
+
+        When a page is closed, Voila's front end posts a shutdown beacon for the page's
+        kernel with the ``_xsrf`` value read from ``document.cookie``; Voila never sets
+        that cookie, so the beacon is refused (403) and every visit leaves its kernel
+        running until culled. Reading ``self.xsrf_token`` sets the cookie.
+        """
+
+        async def prepare(self):
+            result = super().prepare()
+            if result is not None:
+                await result
+            self.xsrf_token  # noqa: B018 - the property sets the cookie
+
+    class ReportsHandler(tornado.web.StaticFileHandler):
+        """Serves the pipeline's published report files, read only, and nothing else."""
+
+        def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+            relative = os.path.relpath(absolute_path, root).replace(os.sep, "/")
+            if not REPORT_FILE_PATTERN.fullmatch(relative):
+                raise tornado.web.HTTPError(404)
+            real_root = os.path.realpath(root)
+            real_path = os.path.realpath(absolute_path)
+            if os.path.commonpath([real_root, real_path]) != real_root:
+                raise tornado.web.HTTPError(404)
+            return super().validate_absolute_path(root, absolute_path)
+
+    from voila.static_file_handler import TemplateStaticFileHandler
+
+    class TemplateFilesHandler(TemplateStaticFileHandler):
+        """Voila's template static files, refusing ``..`` (Voila answers it with a 500)."""
+
+        def parse_url_path(self, url_path: str) -> str:
+            if ".." in url_path.replace("\\", "/").split("/"):
+                raise tornado.web.HTTPError(404)
+            return super().parse_url_path(url_path)
+
+    return PageHandler, ReportsHandler, TemplateFilesHandler
+
+
+async def _kernel_start_one_request_at_a_time(self, nb, kernel_id, kernel_future):
+    """Voila's ``NotebookRenderer._jinja_kernel_start``, but waiting for the reply to the
+    small request that records the kernel id before the first cell is sent.
+
+    Voila 0.5.13 sends that request (``os.environ["VOILA_KERNEL_ID"] = ...``) and never
+    reads its reply, so the first cell's request reaches a fresh kernel while the kernel is
+    still answering the first: two shell requests in flight, a reply being sent while the
+    next request arrives. That overlap is exactly the window of ipykernel's stranded shell
+    request (ipykernel issue 1554: a reply sent raw on the shell ROUTER drains the
+    ZMQStream's edge-triggered FD, so a request arriving meanwhile is not read until some
+    later event, and the page waits at "Executing ..." with no timeout; fixed on the reply
+    path by ipykernel PR 1529, in the pinned 7.4.0). Waiting for each reply keeps the page's
+    kernel strictly request-then-reply, as Jupyter's own front ends do, whatever the kernel
+    version. Adapted from Voila (BSD-3-Clause, (c) Voila contributors).
+    """
+    from jupyter_core.utils import ensure_async
+    from voila.execute import VoilaExecutor
+    from voila.utils import ENV_VARIABLE
+
+    assert not self.kernel_started, "kernel was already started"
+    km = await ensure_async(kernel_future)
+    self.executor = VoilaExecutor(
+        nb, km=km, config=self.traitlet_config,
+        show_tracebacks=self.voila_configuration.show_tracebacks,
+    )
+    self.executor.kc = await self.executor.async_start_new_kernel_client()
+    if nb.metadata.kernelspec["language"] == "python":
+        msg_id = await ensure_async(self.executor.kc.execute(
+            f'import os\nos.environ["{ENV_VARIABLE.VOILA_KERNEL_ID}"]="{kernel_id}"\n',
+            store_history=False,
+        ))
+        await self.executor.async_wait_for_reply(msg_id)
+    self.kernel_started = True
+    return kernel_id
+
+
+def install_executor_fix() -> None:
+    """Make Voila's page renderer wait for every kernel reply (see
+    :func:`_kernel_start_one_request_at_a_time`). Idempotent; applied by ``hwb serve`` and,
+    on Binder, by this module's Jupyter server extension."""
+    from voila.notebook_renderer import NotebookRenderer
+
+    NotebookRenderer._jinja_kernel_start = _kernel_start_one_request_at_a_time
+
+
+def voila_app_class():
+    """The Voila application class ``hwb serve`` runs (Voila plus the reports handler,
+    the page handler with the ``_xsrf`` cookie and the executor fix)."""
+    from jupyter_server.utils import url_path_join
+    from traitlets import Unicode
+    from voila.app import Voila
+    from voila.static_file_handler import TemplateStaticFileHandler
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    PageHandler, ReportsHandler, TemplateFilesHandler = _handlers_module()
+    replacements = {TornadoVoilaHandler: PageHandler, TemplateStaticFileHandler: TemplateFilesHandler}
+
+    class HwbVoila(Voila):
+        reports_dir = Unicode("", config=True, help="Folder of the pipeline's reports to serve.")
+
+        def initialize(self, argv=None):
+            install_executor_fix()
+            super().initialize(argv)
+
+        def init_handlers(self):
+            handlers = []
+            for handler in super().init_handlers():
+                if handler[1] in replacements:
+                    handler = (handler[0], replacements[handler[1]], *handler[2:])
+                handlers.append(handler)
+            if self.reports_dir:
+                handlers.insert(0, (
+                    url_path_join(self.server_url, rf"/{REPORTS_URL}/(.*)"),
+                    ReportsHandler,
+                    {"path": self.reports_dir},
+                ))
+            return handlers
+
+    return HwbVoila
+
+
+def voila_argv(root_dir: Path, *, port: int, token: str | None, reports: Path,
+               host: str = DEFAULT_HOST, preheat: bool = False, pool_size: int = 1,
+               extra: Sequence[str] = ()) -> list[str]:
+    """The command-line settings passed to Voila on top of :data:`CONFIG_FILE`."""
+    argv = [
+        str(root_dir),
+        f"--Voila.config_file_paths={[str(APPS_DIR)]!r}".replace("'", '"'),
+        f"--Voila.port={port}",
+        f"--Voila.ip={host}",
+        "--Voila.port_retries=0",
+        f"--HwbVoila.reports_dir={reports}",
+        f"--Voila.token={token or ''}",
+    ]
+    if preheat:
+        argv += ["--VoilaConfiguration.preheat_kernel=True",
+                 f"--VoilaConfiguration.default_pool_size={pool_size}"]
+    return argv + list(extra)
+
+
+def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = None, *,
+          reports: str | Path | None = None, pages: str | Path | None = None,
+          host: str = DEFAULT_HOST, preheat: bool = False, pool_size: int = 1,
+          extra_voila_args: Sequence[str] = ()) -> None:
+    """Serve the partner pages for ``workspace`` until interrupted (Ctrl-C).
+
+    ``reports`` is the pipeline's output folder (default ``./reports``, as ``hwb batch``);
+    ``pages`` a folder of page notebooks (default the repository's ``notebooks/``, of
+    which only :data:`APP_PAGES` are served). ``token`` (optional) is then required by
+    every page. ``preheat`` keeps ``pool_size`` kernels per page started and the page
+    already run, so a visit is served at once. Prints the pages' addresses first.
+    Raises :class:`~hwb_toolkit.errors.ConfigError` if ``workspace`` is not a workspace.
+    """
+    from hwb_toolkit.apps.common import REPORTS_ENV, WORKSPACE_ENV
+    from hwb_toolkit.errors import ConfigError
+    from hwb_toolkit.io.workspace import Workspace
+
+    workspace_root = Workspace.open(workspace).root
+    reports_dir = Path(reports if reports is not None else "reports").resolve()
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    pages_source = Path(pages) if pages is not None else default_pages_dir()
+
+    serving = Path(tempfile.mkdtemp(prefix="hwb-serve-"))
+    try:
+        root_dir = serving / "pages"
+        copies = prepare_pages(pages_source, root_dir)
+        if not copies:
+            raise ConfigError("no page notebooks to serve", file=pages_source)
+        data_dir = serving / "share"
+        install_template(data_dir)
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(
+            [str(data_dir)] + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+        )
+        os.environ[WORKSPACE_ENV] = str(workspace_root)
+        os.environ[REPORTS_ENV] = str(reports_dir)
+
+        print("hwb serve: the partner pages are at", flush=True)
+        for name, url in page_urls(port, token, host, [c.name for c in copies]).items():
+            print(f"  {name:<10} {url}", flush=True)
+        print(f"  {'reports':<10} http://{host}:{port}/{REPORTS_URL}/<period>/<area>/briefing.html",
+              flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+
+        app_class = voila_app_class()
+        app_class.launch_instance(argv=voila_argv(
+            root_dir, port=port, token=token, reports=reports_dir, host=host,
+            preheat=preheat, pool_size=pool_size, extra=extra_voila_args,
+        ))
+    finally:
+        shutil.rmtree(serving, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m hwb_toolkit.apps.serve --workspace W [--port P] [--token T] ...``"""
+    parser = argparse.ArgumentParser(prog="hwb serve", description=serve.__doc__.splitlines()[0])
+    parser.add_argument("--workspace", default="workspace")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--token", default=None)
+    parser.add_argument("--reports", default=None)
+    parser.add_argument("--pages", default=None)
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument("--preheat", action="store_true")
+    parser.add_argument("--pool-size", type=int, default=1)
+    parser.add_argument("--install-jupyter-config", nargs=2, metavar=("CONFIG_DIR", "DATA_DIR"),
+                        help="configure Voila in a Jupyter server (Binder) and exit")
+    options, extra = parser.parse_known_args(argv)
+    if options.install_jupyter_config:
+        print(install_jupyter_config(*options.install_jupyter_config))
+        return
+    try:
+        serve(options.workspace, options.port, options.token, reports=options.reports,
+              pages=options.pages, host=options.host, preheat=options.preheat,
+              pool_size=options.pool_size, extra_voila_args=extra)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
