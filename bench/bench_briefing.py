@@ -69,7 +69,10 @@ def bench_single(workspace: Path, scratch: Path, rounds: int) -> None:
     out = scratch / "single"
     for round_ in range(rounds):
         for name, notebook in floors.items():
-            times[name].append(timed(lambda nb=notebook: build_report(workspace, HOME, PERIOD, out / name.replace(" ", "_"), notebook=nb)))
+            folder = out / name.replace(" ", "_")
+            times[name].append(
+                timed(lambda nb=notebook, to=folder: build_report(workspace, HOME, PERIOD, to, notebook=nb))
+            )
         times["briefing"].append(timed(lambda: build_report(workspace, HOME, PERIOD, out / "briefing")))
         print(f"  round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
     print("\nOne briefing (home area, with voices, actions and 19 charts) against its floor:")

@@ -29,7 +29,8 @@ from hwb_toolkit.errors import InputError
 from hwb_toolkit.indicators import summarise_all_areas
 from hwb_toolkit.io.workspace import Workspace
 from hwb_toolkit.io.writers import write_text_atomically
-from hwb_toolkit.narrative import suppress_small, unit_for
+from hwb_toolkit.narrative import suppress_small
+from hwb_toolkit.prepared import SharedTables, with_strategy_columns
 from hwb_toolkit.schema import ENGLAND_CODE
 from hwb_toolkit.system import connections, coverage, gaps, loop_closure
 from hwb_toolkit.system.strategy import Strategy
@@ -45,53 +46,12 @@ from hwb_toolkit.voices import (
     voice_balance,
 )
 
-#: Tables shared by every area of a batch, written as Parquet by :func:`prepare_shared_tables`.
-SHARED_TABLES = ("indicator_data", "summaries", "contributions", "votes", "actions")
-
 #: Fewest agree/disagree voters for a poll to be analysed for opinion groups.
 MIN_POLL_PARTICIPANTS = 10
 
 #: Fingertips' comparison labels that mean "significantly worse/better" with a polarity.
 WORSE_LABELS = {"Worse", "Worst"}
 BETTER_LABELS = {"Better", "Best"}
-
-
-# --- shared tables ------------------------------------------------------------------
-@dataclass
-class SharedTables:
-    """What every area's briefing reads: the workspace's tables and all areas' summaries."""
-
-    indicator_data: pd.DataFrame
-    summaries: pd.DataFrame
-    contributions: pd.DataFrame
-    votes: pd.DataFrame
-    actions: pd.DataFrame
-
-    def save(self, folder: str | Path) -> None:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in SHARED_TABLES:
-            getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
-
-    @classmethod
-    def load(cls, folder: str | Path) -> SharedTables:
-        folder = Path(folder)
-        tables = {}
-        for name in SHARED_TABLES:
-            path = folder / f"{name}.parquet"
-            if not path.is_file():
-                raise InputError("the prepared tables are incomplete; run the batch again", file=path)
-            tables[name] = pd.read_parquet(path)
-        for column in ("partner_orgs", "objectives", "themes", "linked_indicators", "responds_to"):
-            if column in tables["actions"]:
-                tables["actions"][column] = tables["actions"][column].map(_as_list)
-        return cls(**tables)
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return []
-    return [str(item) for item in value]
 
 
 def compute_shared_tables(workspace: Workspace) -> SharedTables:
@@ -299,7 +259,7 @@ def build_briefing(
     summary = shared.summaries[shared.summaries["area_code"] == area_code]
     if summary.empty:
         raise InputError(f"area {area_code!r} has no indicator data in the workspace", column="area_code")
-    summary = _with_strategy_columns(summary.reset_index(drop=True), strategy)
+    summary = with_strategy_columns(summary.reset_index(drop=True), strategy)
     if summary.empty:
         raise InputError(
             f"area {area_code!r} has data for none of the strategy's indicators", column="area_code"
@@ -342,20 +302,6 @@ def build_briefing(
         previous_summary=previous,
         suppress_below=suppress_below,
     )
-
-
-def _with_strategy_columns(summary: pd.DataFrame, strategy: Strategy) -> pd.DataFrame:
-    """Add the strategy's objective, theme, calculator and unit to each indicator row,
-    keeping only the indicators the strategy names, in the strategy's order."""
-    specs = strategy.indicators_frame()
-    specs = specs.assign(order=range(len(specs)))
-    keep = ["indicator_id", "objective", "theme", "calculator", "multiplier", "subject", "order"]
-    merged = summary.merge(specs[keep], on="indicator_id", how="inner")
-    merged["unit"] = [
-        unit_for(calculator, multiplier)
-        for calculator, multiplier in zip(merged["calculator"], merged["multiplier"], strict=True)
-    ]
-    return merged.sort_values(["order", "sex", "age"], kind="stable").drop(columns="order").reset_index(drop=True)
 
 
 def analyse_voices(contributions: pd.DataFrame, votes: pd.DataFrame, strategy: Strategy) -> VoicesView:

@@ -34,11 +34,11 @@ from jupyter_core.utils import run_sync
 
 from hwb_toolkit.errors import HwbError, PipelineError
 from hwb_toolkit.io.writers import write_text_atomically
+from hwb_toolkit.prepared import PREPARED_DIR
 
 REPORT_FILES = ("briefing.ipynb", "briefing.html", "summary.json")
 MANIFEST = "manifest.json"
 INDEX = "index.html"
-PREPARED_DIR = ".prepared"
 _BACKUP_SUFFIX = ".previous"
 _STAGING_PREFIX = ".staging-"
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from hwb_toolkit import charts, narrative
 from hwb_toolkit.briefing import BETTER_LABELS, WORSE_LABELS, area_series
+from hwb_toolkit.prepared import series_label
 
 if TYPE_CHECKING:
     from hwb_toolkit.briefing import Briefing
@@ -42,18 +43,12 @@ def indicator_sentence(briefing: Briefing, row: dict) -> str:
     )
 
 
-def _series_label(row: dict) -> str:
-    """An indicator's name, with sex and age when the strategy tracks several breakdowns."""
-    name = row["indicator_name"]
-    return name if row["sex"] == "Persons" else f"{name} ({row['sex'].lower()})"
-
-
 def _trend_figure(briefing: Briefing, row: dict) -> dict:
     area, england = area_series(briefing, row["indicator_id"], row["sex"], row["age"])
     chart = charts.trend_chart(
         area,
         england[["period", "period_sortable", "value"]],
-        title=f"{_series_label(row)}: {briefing.area_name} and England",
+        title=f"{series_label(row)}: {briefing.area_name} and England",
         y_title=_axis_title(row["unit"]),
     )
     return narrative.chart_figure(chart)
@@ -137,11 +132,11 @@ def headline_items(briefing: Briefing) -> list[dict]:
             continue
         taken.add(kind)
         title = {
-            "worse": f"{_series_label(row)}: worse than England",
-            "changed": f"{_series_label(row)}: " + (
+            "worse": f"{series_label(row)}: worse than England",
+            "changed": f"{series_label(row)}: " + (
                 "a change since the last figures" if row["significance_changed"] else "getting worse"
             ),
-            "better": f"{_series_label(row)}: good news",
+            "better": f"{series_label(row)}: good news",
         }[kind]
         data_items.append((score, {"title": title, "text": indicator_sentence(briefing, row)}))
 
@@ -222,12 +217,12 @@ def changes_context(briefing: Briefing) -> dict:
             was = _text(row["previous_compared_to_england"])
             was_period = _text(row["previous_period"])
         if is_new:
-            new_data.append({"indicator_name": _series_label(row), "period": row["period"],
+            new_data.append({"indicator_name": series_label(row), "period": row["period"],
                              "sentence": indicator_sentence(briefing, row)})
         now = row["compared_to_england"]
         if was and now != was and "Not compared" not in (now, was):
             changed.append({
-                "indicator_name": _series_label(row),
+                "indicator_name": series_label(row),
                 "period": row["period"],
                 "previous_period": was_period or "the previous period",
                 "compared_to_england": now,
@@ -295,7 +290,7 @@ def objective_context(briefing: Briefing, objective: str) -> dict:
     for row in rows:
         figure = _trend_figure(briefing, row)
         indicators.append({
-            "name": _series_label(row),
+            "name": series_label(row),
             "sentence": indicator_sentence(briefing, row),
             "chart_svg": figure["chart_svg"],
             "chart_alt": figure["chart_alt"],
@@ -422,6 +417,8 @@ def _statement_texts(briefing: Briefing) -> dict[str, str]:
 
 def _consensus_entries(briefing: Briefing, items: list[str], share: str) -> list[dict]:
     """Poll statements with their share agreeing (or disagreeing) and their number of voters."""
+    if not items:
+        return []
     texts = _statement_texts(briefing)
     poll = briefing.voices.poll.set_index("item")
     return [
@@ -524,7 +521,7 @@ def data_notes_context(briefing: Briefing) -> dict:
     return {
         "sources": sources,
         "methods": narrative_methods(),
-        "suppressed": [{"indicator_name": _series_label(r), "period": r["period"]} for r in suppressed.to_dict("records")],
+        "suppressed": [{"indicator_name": series_label(r), "period": r["period"]} for r in suppressed.to_dict("records")],
         "suppress_below": briefing.suppress_below,
     }
 

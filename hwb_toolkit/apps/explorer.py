@@ -23,7 +23,6 @@ charts are drawn.
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -52,6 +51,7 @@ from hwb_toolkit.apps.common import (
     text_markup,
     workspace_path,
 )
+from hwb_toolkit.prepared import latest_prepared, series_label, with_strategy_columns
 
 logger = logging.getLogger("hwb_toolkit.apps.explorer")
 
@@ -59,11 +59,6 @@ logger = logging.getLogger("hwb_toolkit.apps.explorer")
 #: (default ``../../reports``: from ``/voila/render/explorer.ipynb`` to ``/reports/``).
 REPORTS_URL_ENV = "HWB_REPORTS_URL"
 DEFAULT_REPORTS_URL = "../../reports"
-PREPARED_DIR = ".prepared"
-#: The tables a batch prepares (``hwb_toolkit.briefing.SHARED_TABLES``; a test checks they
-#: agree), named here so the page can check for them without importing the engines.
-PREPARED_TABLES = ("indicator_data", "summaries", "contributions", "votes", "actions")
-_PERIOD = re.compile(r"\d{4}-\d{2}")
 
 #: CSS classes the tests and the benchmark look for.
 NARRATIVE_CLASS = "hwb-narrative"
@@ -74,47 +69,6 @@ ACTIONS_CLASS = "hwb-actions"
 DOWNLOAD_CLASS = "hwb-download"
 AREA_CLASS = "hwb-area"
 OBJECTIVE_CLASS = "hwb-objective"
-
-
-def latest_prepared(reports: str | Path) -> tuple[str, Path] | None:
-    """The latest period in ``reports`` whose ``.prepared`` tables are complete, as
-    ``(period, folder)``; None when no pipeline run left any."""
-    reports = Path(reports)
-    if not reports.is_dir():
-        return None
-    periods = sorted((p for p in reports.iterdir() if p.is_dir() and _PERIOD.fullmatch(p.name)),
-                     key=lambda p: p.name, reverse=True)
-    for period_dir in periods:
-        folder = period_dir / PREPARED_DIR
-        if all((folder / f"{name}.parquet").is_file() for name in PREPARED_TABLES):
-            return period_dir.name, folder
-    return None
-
-
-def strategy_summary(summaries: pd.DataFrame, strategy) -> pd.DataFrame:
-    """The indicator summary with the strategy's objective, theme, calculator, multiplier,
-    subject and unit, only the strategy's indicators, in its order.
-
-    The same table as ``hwb_toolkit.briefing._with_strategy_columns`` (a test checks they
-    are equal), computed without importing the engines, so the page's first narrative does
-    not wait for scikit-learn and friends to load.
-    """
-    from hwb_toolkit.narrative import unit_for
-
-    specs = strategy.indicators_frame()
-    specs = specs.assign(order=range(len(specs)))
-    keep = ["indicator_id", "objective", "theme", "calculator", "multiplier", "subject", "order"]
-    merged = summaries.merge(specs[keep], on="indicator_id", how="inner")
-    merged["unit"] = [unit_for(calculator, multiplier) for calculator, multiplier
-                      in zip(merged["calculator"], merged["multiplier"], strict=True)]
-    return (merged.sort_values(["order", "sex", "age"], kind="stable").drop(columns="order")
-            .reset_index(drop=True))
-
-
-def series_label(row: dict) -> str:
-    """An indicator's name, with the sex when it is not Persons (as the briefing labels it)."""
-    name = row["indicator_name"]
-    return name if row["sex"] == "Persons" else f"{name} ({str(row['sex']).lower()})"
 
 
 class ExplorerData:
@@ -150,7 +104,7 @@ class ExplorerData:
             summaries = shared.summaries
             self.source = "computed"
         self.parents = set(summaries["parent_code"].dropna())
-        self.summary = strategy_summary(summaries, self.strategy)
+        self.summary = with_strategy_columns(summaries, self.strategy)
         self._briefings: dict[str, Any] = {}
         self._glance: dict[str, dict] = {}
         self._objective: dict[tuple[str, str], dict] = {}

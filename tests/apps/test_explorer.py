@@ -21,10 +21,9 @@ from hwb_toolkit.apps.explorer import (
     Explorer,
     ExplorerData,
     build_explorer,
-    latest_prepared,
-    strategy_summary,
 )
 from hwb_toolkit.narrative import format_value
+from hwb_toolkit.prepared import latest_prepared
 
 from .conftest import PHONE, wait_for_page
 
@@ -90,17 +89,6 @@ def test_sentences_print_the_engine_value_of_each_indicator(computed):
             row = _summary_row(computed, area, item["indicator_id"], item["sex"])
             assert format_value(row["value"], item["unit"]) in item["sentence"]
             assert format_value(row["england_value"], item["unit"]) in item["sentence"]
-
-
-def test_strategy_summary_is_the_briefings_table(computed):
-    from hwb_toolkit.apps.explorer import PREPARED_TABLES
-    from hwb_toolkit.briefing import SHARED_TABLES, _with_strategy_columns
-
-    assert PREPARED_TABLES == SHARED_TABLES
-
-    summaries = pd.read_parquet(computed.prepared / "summaries.parquet")
-    pd.testing.assert_frame_equal(strategy_summary(summaries, computed.strategy),
-                                  _with_strategy_columns(summaries, computed.strategy))
 
 
 def test_latest_prepared_picks_the_newest_complete_period(tmp_path, computed):
