@@ -185,6 +185,9 @@ def build_report(
                 # No cwd=: Papermill implements it with a process-wide os.chdir, which races
                 # when a Dask worker runs two areas in threads. The notebook uses absolute paths.
                 execution_timeout=execution_timeout,
+                # Kernel start-up (imports included) can pass Papermill's 60 s default on a
+                # busy 2-core machine; a slow start is not a failed area.
+                start_timeout=300,
                 # The executed notebook is written once at the end; saving it after every
                 # cell would serialise the charts' SVG again and again.
                 request_save_on_cell_execute=False,
