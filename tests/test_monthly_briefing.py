@@ -140,36 +140,26 @@ def test_home_report_has_voices_and_suppression_note(batch):
 
 
 @pytest.mark.browser
-def test_report_fits_a_phone_and_is_kept_as_a_screenshot(batch):
-    from playwright.sync_api import sync_playwright
-
+def test_report_fits_a_phone_and_is_kept_as_a_screenshot(batch, browser):
     out, _ = batch
     report = out / PERIOD / HOME / "briefing.html"
     OUTPUT.mkdir(exist_ok=True)
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    for name, width, height in (("phone", 390, 844), ("desktop", 1280, 800)):
+        page = browser.new_page(viewport={"width": width, "height": height})
         try:
-            for name, width, height in (("phone", 390, 844), ("desktop", 1280, 800)):
-                page = browser.new_page(viewport={"width": width, "height": height})
-                page.on("request", lambda request: requests.append(request.url))
-                page.goto(report.as_uri())
-                page.wait_for_load_state("load")
-                scroll_width = page.evaluate("document.documentElement.scrollWidth")
-                assert scroll_width <= width, f"horizontal scroll at {width}px: {scroll_width}"
-                page.screenshot(path=str(OUTPUT / f"briefing-{name}.png"), full_page=True)
-                page.close()
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(report.as_uri())
+            page.wait_for_load_state("load")
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll_width <= width, f"horizontal scroll at {width}px: {scroll_width}"
+            page.screenshot(path=str(OUTPUT / f"briefing-{name}.png"), full_page=True)
         finally:
-            browser.close()
+            page.close()
     assert all(url.startswith(("file://", "data:")) for url in requests), requests
     assert (OUTPUT / "briefing-phone.png").stat().st_size > 10_000
     shutil.copy(report, OUTPUT / "briefing.html")
 
-
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 def test_batch_on_a_dask_cluster(workspace, tmp_path):

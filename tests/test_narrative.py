@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -1138,18 +1137,8 @@ def test_unreadable_notebook_is_a_pipeline_error(tmp_path):
 
 # --- the report on a phone (Chromium) ----------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
 @pytest.mark.browser
-def test_report_fits_a_phone_and_requests_nothing(tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+def test_report_fits_a_phone_and_requests_nothing(tmp_path, browser):
     long_word = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 3
     wide_table = (
         "<table><tr>"
@@ -1180,22 +1169,20 @@ def test_report_fits_a_phone_and_requests_nothing(tmp_path):
         notebook_to_html(briefing_notebook(tmp_path / "phone.ipynb", extra)), encoding="utf-8"
     )
     requests: list[str] = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 360, "height": 740})
-            page.on("request", lambda request: requests.append(request.url))
-            page.goto(report.as_uri())
-            page.wait_for_load_state("load")
-            scroll_width = page.evaluate("document.documentElement.scrollWidth")
-            svg_width = page.evaluate("document.querySelector('svg').getBoundingClientRect().width")
-            table_scrolls = page.evaluate(
-                "(() => { const t = document.querySelector('.hwb-output > section > table, section table');"
-                " return t.scrollWidth > t.clientWidth; })()"
-            )
-            page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    try:
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(report.as_uri())
+        page.wait_for_load_state("load")
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        svg_width = page.evaluate("document.querySelector('svg').getBoundingClientRect().width")
+        table_scrolls = page.evaluate(
+            "(() => { const t = document.querySelector('.hwb-output > section > table, section table');"
+            " return t.scrollWidth > t.clientWidth; })()"
+        )
+        page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+    finally:
+        page.close()
     assert scroll_width <= 360
     assert svg_width <= 360 - 2 * 12  # scaled down inside the padded column
     assert table_scrolls  # the wide table scrolls inside itself, not the page

@@ -35,17 +35,6 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEST_OUTPUT = REPO_ROOT / "test-output"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 #: CSS selector of a page's root widget once drawn (hwb_toolkit.apps.common.PAGE_CLASS).
@@ -234,18 +223,6 @@ def notebook_json(*cells: str) -> str:
 
 
 # --- browser ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """A headless Debian Chromium driven by Playwright (skips when it is missing)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium)")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @dataclass

@@ -435,7 +435,7 @@ def test_auto_refresh_picks_up_other_writers_and_survives_failures(workspace, mo
         tab.stop_auto_refresh()
         return seen_error
 
-    assert asyncio.run(scenario()) is True
+    assert run_in_own_loop(scenario) is True
     assert "Written in another tab" in tab.wall_html.value
     assert tab.status.value == ""  # the error message goes once a refresh works again
 
@@ -455,7 +455,7 @@ def test_auto_refresh_stops_in_a_forgotten_tab_and_restarts_on_use(workspace, mo
         tab.stop_auto_refresh()
         return stopped, restarted
 
-    assert asyncio.run(scenario()) == (True, True)
+    assert run_in_own_loop(scenario) == (True, True)
 
 
 def test_moderation_functions_keep_history(workspace):
@@ -638,3 +638,12 @@ def test_workshop_in_two_browsers_live(tmp_path, start_voila, open_page, screens
         assert watched.external_requests() == []
         assert watched.errors() == []
     assert time.monotonic() - started < 60
+
+
+def run_in_own_loop(scenario):
+    """Run an async scenario in a thread of its own: the session's Playwright keeps an
+    event loop marked as running in the main thread, where asyncio.run would refuse."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(scenario())).result()
