@@ -245,6 +245,13 @@ def test_a_failing_page_shows_a_friendly_message_not_a_traceback(
 
     watched = open_page(server.page_url("raising.ipynb"))
     watched.page.wait_for_function("() => !document.getElementById('loading')", timeout=60000)
+    # The loading screen goes before the failed cell's message is drawn; wait for the message
+    # itself (a page stuck at "Executing 1 of 1" fails here after 60 s).
+    watched.page.wait_for_function(
+        "() => document.body !== null"
+        " && document.body.innerText.includes('Sorry, this page could not be prepared')",
+        timeout=60000,
+    )
     text = watched.page.inner_text("body")
     assert "Sorry, this page could not be prepared" in text
     assert "the secret detail" not in text and "ValueError" not in text
