@@ -107,7 +107,8 @@ def bench_batch(scratch: Path, n_areas: int) -> None:
     batch_out = scratch / "batch"
     started = time.perf_counter()
     result = subprocess.run([HWB, "batch", "--workspace", str(workspace), "--period", PERIOD,
-                             "--out", str(batch_out), "--workers", "2"], capture_output=True, text=True)
+                             "--out", str(batch_out), "--workers", "2", "--areas", ",".join(areas)],
+                            capture_output=True, text=True)
     batch_seconds = time.perf_counter() - started
     print(f"  hwb batch: {batch_seconds:.1f} s (exit {result.returncode}) "
           f"{result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-300:]}", flush=True)
