@@ -554,14 +554,7 @@ def isratio(
     out, observed, expected, _ = _indirect(
         df, count, population, reference_count, reference_population, group_by, observed_totals
     )
-    out["observed"] = observed
-    out["expected"] = expected
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = multiplier / expected
-    out["value"] = observed * scale
-    out = _add_cis(out, _levels(confidence), lambda c: poisson_ci(observed, c), scale)
-    out["method"] = _poisson_method(observed)
-    return out
+    return _standardised(out, observed, expected, multiplier, confidence)
 
 
 def isr(
@@ -584,11 +577,21 @@ def isr(
         df, count, population, reference_count, reference_population, group_by, observed_totals
     )
     rate = ref_rate * multiplier
+    return _standardised(out, observed, expected, rate, confidence, ref_rate=rate)
+
+
+def _standardised(
+    out, observed, expected, numerator, confidence: Confidence, **extra_columns
+) -> pd.DataFrame:
+    """Indirect standardisation's common tail: value = observed x numerator / expected, with
+    Poisson limits on the observed count scaled the same way (exact below 10, Byar's after).
+    ``extra_columns`` follow ``observed`` and ``expected`` in the output."""
     out["observed"] = observed
     out["expected"] = expected
-    out["ref_rate"] = rate
+    for name, column in extra_columns.items():
+        out[name] = column
     with np.errstate(invalid="ignore", divide="ignore"):
-        scale = rate / expected
+        scale = numerator / expected
     out["value"] = observed * scale
     out = _add_cis(out, _levels(confidence), lambda c: poisson_ci(observed, c), scale)
     out["method"] = _poisson_method(observed)
