@@ -12,6 +12,7 @@ import re
 import shutil
 import stat
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -486,16 +487,14 @@ def test_hostile_post_its_are_never_html_in_the_next_briefing(workspace, tmp_pat
     for hostile in (IMG, SCRIPT):
         add_postit(tab, f"{hostile} walking to school should be safe", "walking-cycling")
         assert "on the wall" in tab.status.value
-    report = build_report(workspace.root, workspace.strategy.home_area, "2026-11", tmp_path / "out")
+    # The post-its are stamped now, so this month's briefing lists them as new from partners.
+    this_month = datetime.now(UTC).strftime("%Y-%m")
+    report = build_report(workspace.root, workspace.strategy.home_area, this_month, tmp_path / "out")
     html = (report / "briefing.html").read_text(encoding="utf-8")
     assert "<img src=x" not in html and "onerror=alert(1)>" not in html
     assert "<script>alert(1)</script>" not in html
-    if "&lt;img src=x onerror=alert(1)&gt;" not in html:
-        # The briefing quotes the most representative post-its of each theme; whether
-        # a new workshop post-it is shown is the briefing's choice (hwb_toolkit.sections).
-        pytest.xfail("briefing pending: workshop post-its are not shown in the briefing yet")
-    # The <script> post-it is quoted only if it is among the theme's two most
-    # representative; shown or not, it never appears as markup (checked above).
+    assert "&lt;img src=x onerror=alert(1)&gt; walking to school should be safe" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; walking to school should be safe" in html
 
 
 # --- in the browser ------------------------------------------------------------------------------
