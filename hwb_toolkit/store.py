@@ -118,6 +118,7 @@ import json
 import math
 import os
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -819,6 +820,22 @@ class _WriterQueue:
             self._thread_lock.release()
 
 
+def _switch_to_wal(cursor, timeout: float) -> None:
+    """Put the file in WAL mode (a no-op once it is). Switching a rollback-journal file
+    (one made by another tool, or before WAL was used) needs an exclusive lock; when
+    another connection is mid-transaction SQLite answers "locked" at once instead of
+    calling the busy handler (deadlock avoidance), so wait here, within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL").fetchall()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 class Store:
     """The shared store at a SQLite file path (or workspace folder) or a SQLAlchemy URL.
 
@@ -865,7 +882,7 @@ class Store:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")  # first: WAL switch may wait
-            cursor.execute("PRAGMA journal_mode = WAL").fetchall()
+            _switch_to_wal(cursor, self.busy_timeout)
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute(f"PRAGMA synchronous = {self.synchronous}")
             cursor.close()
