@@ -56,6 +56,7 @@ def summary(
 ) -> None:
     """Print an area's indicator summary: latest values, comparisons and trends."""
     from hwb_toolkit.indicators import summarise_area
+    from hwb_toolkit.io.tabular import protect_formulas
     from hwb_toolkit.io.workspace import Workspace
     from hwb_toolkit.io.writers import write_text_atomically
 
@@ -64,7 +65,7 @@ def summary(
     shown = table[["indicator_name", "period", "value", "compared_to_england", "recent_trend"]]
     typer.echo(shown.to_string(index=False, max_colwidth=60))
     if csv is not None:
-        write_text_atomically(csv, table.to_csv(index=False))
+        write_text_atomically(csv, protect_formulas(table).to_csv(index=False))
 
 
 @app.command()

@@ -631,18 +631,47 @@ def trusted_svg(svg: str) -> Markup:
     return Markup(text)
 
 
+class PendingChart:
+    """A chart's SVG still being drawn on the background renderer (see :func:`chart_figure`).
+
+    :func:`render` waits for it and embeds it through :func:`trusted_svg`, so a
+    template only ever receives checked :class:`Markup`.
+    """
+
+    def __init__(self, future) -> None:
+        self._future = future
+
+    def markup(self) -> Markup:
+        return trusted_svg(self._future.result())
+
+
 def chart_figure(chart) -> dict[str, Any]:
     """An Altair chart from :mod:`hwb_toolkit.charts` as template values.
 
-    Returns ``{"chart_svg": Markup, "chart_alt": text alternative}``, ready to
-    merge into an indicator's context entry.
+    Returns ``{"chart_svg": PendingChart, "chart_alt": text alternative}``, ready
+    to merge into an indicator's context entry. The SVG is drawn in the
+    background (:func:`hwb_toolkit.charts.svg_later`) while the caller builds
+    the next chart; :func:`render` waits for it and checks it.
     """
     from hwb_toolkit import charts
 
     return {
-        "chart_svg": trusted_svg(charts.to_svg(chart)),
+        "chart_svg": PendingChart(charts.svg_later(chart)),
         "chart_alt": charts.text_alternative(chart),
     }
+
+
+def _resolve_charts(value: Any) -> Any:
+    """``value`` with every :class:`PendingChart` replaced by its checked SVG markup."""
+    if isinstance(value, PendingChart):
+        return value.markup()
+    if isinstance(value, Markup | str):
+        return value
+    if isinstance(value, Mapping):
+        return {key: _resolve_charts(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_resolve_charts(item) for item in value)
+    return value
 
 
 def _require_svg(svg: Any) -> Markup:
@@ -794,6 +823,7 @@ def render(template_name: str, /, *, override_dir: str | Path | None = None, **c
         else [f"{template_name}.html.j2", f"{template_name}.txt.j2"]
     )
     _plain_context(context, "")
+    context = _resolve_charts(context)
     try:
         template = env.select_template(names)
         return template.render(**context)
@@ -949,6 +979,7 @@ class _Headings:
         self.entries.append((unique, text))
         if found:
             attributes = attributes[: found.start()] + attributes[found.end() :]
+        attributes = " " + attributes.strip() if attributes.strip() else ""
         return f'<h2 id="{html.escape(unique)}"{attributes}>{inner}</h2>'
 
 
@@ -1003,13 +1034,29 @@ def _exporter():
     if exporter is not None:
         return exporter
     from nbconvert import HTMLExporter
+    from nbconvert.exporters.html import WidgetsDataTypeFilter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
     from traitlets.config import Config
+
+    class ReportExporter(HTMLExporter):
+        """HTMLExporter without its final BeautifulSoup pass (alt text on ``<img>`` without
+        one, ``tabindex`` on code cells): our template writes every image's alt and shows
+        no code cell, and the pass re-parsed the whole page (about 0.4 s a briefing)."""
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            lexer = nb.metadata.get("language_info", {}).get("pygments_lexer")
+            resources = self._init_resources(resources)
+            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     config = Config()
     config.TagRemovePreprocessor.enabled = True
     config.TagRemovePreprocessor.remove_cell_tags = {"remove_cell"}
     config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove_output"}
-    exporter = HTMLExporter(
+    exporter = ReportExporter(
         config=config,
         template_name=REPORT_TEMPLATE,
         extra_template_basedirs=[str(TEMPLATES_DIR / "nbconvert")],

@@ -140,7 +140,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from hwb_toolkit.errors import InputError, StoreError
-from hwb_toolkit.io.tabular import FIRST_DATA_ROW, numeric_column, read_table, require_columns
+from hwb_toolkit.io.tabular import (
+    FIRST_DATA_ROW,
+    numeric_column,
+    protect_formulas,
+    read_table,
+    require_columns,
+    unprotect_formulas,
+)
 from hwb_toolkit.io.writers import atomic_path
 from hwb_toolkit.schema import (
     ACTION_COLUMNS,
@@ -341,6 +348,11 @@ def _naive_utc(value: Any) -> dt.datetime | None:
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return stamp.floor("us").tz_localize(None).to_pydatetime()
+
+
+def _read_export(path: Path) -> pd.DataFrame:
+    """A CSV written by :meth:`Store.export_csv` (formula protection undone)."""
+    return unprotect_formulas(read_table(path))
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -1644,7 +1656,7 @@ class Store:
             out = out.rename(columns={"changed_by": "by", "changed_at": "at",
                                       "before_json": "before", "after_json": "after"})
             out = out[HISTORY_COLUMNS]
-        return out.to_csv(index=False, lineterminator="\n")
+        return protect_formulas(out).to_csv(index=False, lineterminator="\n")
 
     def import_csv(self, folder: str | os.PathLike, by: str, *,
                    screen: Callable[[pd.DataFrame], Any] | None = None) -> dict[str, WriteSummary]:
@@ -1669,13 +1681,13 @@ class Store:
 
         if "history" in present:
             path = present["history"]
-            table = read_table(path)
+            table = _read_export(path)
             require_columns(table, ["entity", "entity_id", "action", "at"], path)
             entries = self._decode_history(table, path)
             steps.append(lambda c: ("history", self._import_history_tx(c, entries)))
         if "sessions" in present:
             path = present["sessions"]
-            table = read_table(path)
+            table = _read_export(path)
             require_columns(table, ["session_id", "name", "dots_per_person", "created_at"], path)
             dots = numeric_column(table, "dots_per_person", path, minimum=0, integer=True)
             # Absent from exports made before schema version 2: no limit.
@@ -1715,13 +1727,13 @@ class Store:
             steps.append(import_sessions)
         if "contributions" in present:
             path = present["contributions"]
-            table = read_table(path)
+            table = _read_export(path)
             records = _prepare_contributions(table, path, status_column=True)
             self._screen(records, screen)
             steps.append(lambda c: ("contributions", self._add_contributions_tx(
                 c, records, by, file=path, reason=reason)))
         if "votes" in present:
-            prepared_votes = _prepare_votes(read_table(present["votes"]), present["votes"])
+            prepared_votes = _prepare_votes(_read_export(present["votes"]), present["votes"])
             steps.append(lambda c: ("votes", self._add_votes_tx(c, prepared_votes, by, reason=reason)))
         if "actions" in present:
             from hwb_toolkit.system.actions import read_actions  # the register's one reader

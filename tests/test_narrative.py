@@ -1022,7 +1022,7 @@ def test_report_is_self_contained_and_shows_only_outputs(tmp_path):
     assert "@media print" in page and "break-before: page" in page
     assert "<title>Leeds: health and wellbeing briefing, November 2026</title>" in page
     toc = re.search(
-        r'<nav aria-label="Contents" class="hwb-toc">(.*?)</nav>', page, re.DOTALL
+        r'<nav class="hwb-toc" aria-label="Contents">(.*?)</nav>', page, re.DOTALL
     ).group(1)
     assert re.findall(r'href="#([^"]+)"', toc) == [
         "headline",

@@ -791,6 +791,26 @@ def test_export_then_import_reproduces_every_table(tmp_path, store):
         assert len(restored.history()) == len(copied)
 
 
+def test_export_defuses_spreadsheet_formulas_and_import_restores_the_text(tmp_path, store):
+    hostile = "=HYPERLINK(\"http://evil.example\",\"Click\")"
+    post_its = frame_from(POST_ITS)
+    post_its.loc[post_its["contribution_id"] == "pi-1", "text"] = hostile
+    store.add_contributions(post_its)
+    store.save_action(action(title="-1+cmd|' /C calc'!A0"), by="lead")
+    store.export_csv(tmp_path / "backup")
+    exported = pd.read_csv(tmp_path / "backup" / "contributions.csv", dtype=str)
+    assert exported.loc[exported["contribution_id"] == "pi-1", "text"].item() == "'" + hostile
+    assert not any(str(cell).startswith(("=", "+", "-", "@"))
+                   for name in ("contributions", "actions", "history")
+                   for cell in pd.read_csv(tmp_path / "backup" / f"{name}.csv", dtype=str)
+                   .stack().tolist())
+    with Store(tmp_path / "restored.sqlite") as restored:
+        restored.import_csv(tmp_path / "backup", by="restorer")
+        texts = restored.contributions().set_index("contribution_id")["text"]
+        assert texts["pi-1"] == hostile
+        assert restored.actions()["title"].tolist() == ["-1+cmd|' /C calc'!A0"]
+
+
 def test_sessions_csv_from_before_the_per_item_cap_imports_with_no_cap(tmp_path, store):
     store.open_session("ws-1", "Workshop", ["leisure"], ["Lit parks"], by="facilitator",
                        max_dots_per_item=2)

@@ -12,7 +12,7 @@ Conventions
 - ``confidence`` is a level such as 0.95 or 0.998 (a tuple asks for several);
   output columns are named ``lower_ci95``/``upper_ci95``, ``lower_ci998``/``upper_ci998``
   (``lower_ci<level*100 without the dot>`` for other levels, e.g. 0.9 -> ``lower_ci90``).
-- The normal quantile is the exact one from :func:`scipy.stats.norm.ppf`
+- The normal quantile is the exact one from :func:`scipy.special.ndtri`
   (1.959964 for 95%, 3.090232 for 99.8%), as PHEindicatormethods uses ``qnorm``.
 - Missing inputs (NaN) give missing outputs; invalid inputs (negative counts,
   numerator above denominator for a proportion, a zero denominator) raise
@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from hwb_toolkit.errors import InputError
 
@@ -89,7 +89,7 @@ ESP1976.setflags(write=False)
 def normal_z(confidence: float) -> float:
     """Two-sided standard normal quantile for a confidence level (0.95 -> 1.959964)."""
     confidence = _check_level(confidence)
-    return float(stats.norm.ppf(0.5 + confidence / 2.0))
+    return float(special.ndtri(0.5 + confidence / 2.0))
 
 
 def _check_level(confidence: float) -> float:
@@ -634,7 +634,7 @@ def mean_ci(
 
     def student(level):
         with np.errstate(invalid="ignore", divide="ignore"):
-            half = stats.t.ppf(0.5 + level / 2.0, count - 1) * sd / np.sqrt(count)
+            half = special.stdtrit(count - 1, 0.5 + level / 2.0) * sd / np.sqrt(count)
         centre = out["value"].to_numpy()
         return centre - half, centre + half
 
@@ -715,6 +715,16 @@ def quantile_group(
 FUNNEL_LEVELS = {"2s": 0.025, "3s": 0.001}
 
 
+def _poisson_at_least(k: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """P(X >= k) for X ~ Poisson(mean); 1 for k <= 0 (``pdtrc`` gives NaN below zero)."""
+    return np.where(k <= 0, 1.0, special.pdtrc(np.maximum(k - 1, 0), mean))
+
+
+def _poisson_at_most(k: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """P(X <= k) for X ~ Poisson(mean); 0 for k < 0."""
+    return np.where(k < 0, 0.0, special.pdtr(np.maximum(k, 0), mean))
+
+
 def poisson_mean_for_tail(observed, tail: float, side: str) -> np.ndarray:
     """Poisson mean at which ``observed`` sits at tail probability ``tail``.
 
@@ -723,7 +733,7 @@ def poisson_mean_for_tail(observed, tail: float, side: str) -> np.ndarray:
     Found by the same 23-step bisection on v = m / (1 + observed + m) that
     Fingertips (``StatisticalMethods.PoisLow/PoisHigh``) and the PHE funnel
     macro use, so the limits agree with theirs to the last digit they print;
-    vectorised over ``observed`` with :mod:`scipy.stats.poisson`.
+    vectorised over ``observed`` with scipy's Poisson tails (``pdtr``/``pdtrc``).
     Non-integer ``observed`` (expected counts) count whole events only, as theirs do.
     """
     observed = np.asarray(observed, dtype=float)
@@ -735,9 +745,9 @@ def poisson_mean_for_tail(observed, tail: float, side: str) -> np.ndarray:
         step /= 2
         mean = (1 + observed) * v / (1 - v)
         if side == "low":
-            overshoot = stats.poisson.sf(np.ceil(observed) - 1, mean) > tail
+            overshoot = _poisson_at_least(np.ceil(observed), mean) > tail
         else:
-            overshoot = stats.poisson.cdf(np.floor(observed), mean) < tail
+            overshoot = _poisson_at_most(np.floor(observed), mean) < tail
         v = np.where(overshoot, v - step, v + step)
     return (1 + observed) * v / (1 - v)
 
@@ -876,7 +886,7 @@ def funnel_limits(
     if statistic == "proportion":
         out = pd.DataFrame({"population": grid})
         for name, tail in FUNNEL_LEVELS.items():
-            z = stats.norm.ppf(1 - tail)
+            z = special.ndtri(1 - tail)
             out[f"lower_{name}_limit"] = np.maximum(
                 0, _funnel_proportion_limit(z, grid, average, "low") * multiplier
             )
@@ -933,10 +943,10 @@ def funnel_significance(
         average = x.sum() / n.sum()
         p = x / n
         tests = [
-            p < _funnel_proportion_limit(stats.norm.ppf(0.999), n, average, "low"),
-            p < _funnel_proportion_limit(stats.norm.ppf(0.975), n, average, "low"),
-            p > _funnel_proportion_limit(stats.norm.ppf(0.999), n, average, "high"),
-            p > _funnel_proportion_limit(stats.norm.ppf(0.975), n, average, "high"),
+            p < _funnel_proportion_limit(special.ndtri(0.999), n, average, "low"),
+            p < _funnel_proportion_limit(special.ndtri(0.975), n, average, "low"),
+            p > _funnel_proportion_limit(special.ndtri(0.999), n, average, "high"),
+            p > _funnel_proportion_limit(special.ndtri(0.975), n, average, "high"),
         ]
         labels = ["Low (0.001)", "Low (0.025)", "High (0.001)", "High (0.025)"]
     else:

@@ -180,3 +180,46 @@ def numeric_column(
                 column=column,
             )
     return values
+
+
+# --- spreadsheet formulas in text we write -------------------------------------------------
+#: First characters that make Excel, LibreOffice or Google Sheets read a CSV cell as a
+#: formula ("CSV injection"): contributed text such as ``=HYPERLINK(...)`` would run when
+#: a partner opens an export.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_QUOTE = "'"
+
+
+def protect_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells cannot run as spreadsheet formulas.
+
+    A text cell starting with one of :data:`FORMULA_STARTS` (or with ``'``, so that the
+    change can be undone) gets a leading ``'``, which spreadsheets show as text, as
+    OWASP advises. Numbers and other non-text cells are unchanged. For every CSV the
+    toolkit writes that people open in a spreadsheet; :func:`unprotect_formulas` undoes it.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        risky = values.map(lambda v: isinstance(v, str) and v.startswith((*FORMULA_STARTS, _QUOTE)))
+        if risky.any():
+            out[column] = values.astype(object).where(~risky, _QUOTE + values.astype(object).where(risky, ""))
+    return out
+
+
+def unprotect_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`protect_formulas` on a table read back from the toolkit's own CSV."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        protected = values.map(
+            lambda v: isinstance(v, str) and len(v) > 1 and v[0] == _QUOTE
+            and v[1:].startswith((*FORMULA_STARTS, _QUOTE))
+        )
+        if protected.any():
+            out[column] = values.where(~protected, values.str.slice(1))
+    return out

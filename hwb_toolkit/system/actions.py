@@ -58,7 +58,13 @@ import numpy as np
 import pandas as pd
 
 from hwb_toolkit.errors import ConfigError, HwbError, InputError, SchemaError
-from hwb_toolkit.io.tabular import FIRST_DATA_ROW, read_table, require_columns
+from hwb_toolkit.io.tabular import (
+    FIRST_DATA_ROW,
+    protect_formulas,
+    read_table,
+    require_columns,
+    unprotect_formulas,
+)
 from hwb_toolkit.schema import ACTION_COLUMNS, ACTION_STATUSES
 from hwb_toolkit.system.strategy import Strategy
 
@@ -237,7 +243,7 @@ def read_actions(path: str | Path, strategy: Strategy | None = None) -> pd.DataF
     strategy does not define) listing every problem with its row and column.
     """
     path = Path(path)
-    raw = read_table(path)
+    raw = unprotect_formulas(read_table(path))  # what write_actions protected
     require_columns(raw, REQUIRED_COLUMNS, path)
     if "objectives" not in raw.columns and "themes" not in raw.columns:
         raise SchemaError(
@@ -562,7 +568,7 @@ def write_actions(actions: pd.DataFrame, path: str | Path) -> Path:
         raise InputError(f"cannot write the register here ({error.strerror})", file=path) from None
     try:
         with handle:
-            table.to_csv(handle, index=False, lineterminator="\n")
+            protect_formulas(table).to_csv(handle, index=False, lineterminator="\n")
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(handle.name, path)

