@@ -260,6 +260,7 @@ def build_briefing(
     prepared: str | Path | None = None,
     previous_summary: str | Path | None = None,
     suppress_below: int = 5,
+    charts_in_child_process: bool = False,
 ) -> Briefing:
     """Assemble the briefing of ``area_code`` for the reporting month ``period`` (YYYY-MM).
 
@@ -267,13 +268,18 @@ def build_briefing(
     without it the shared tables are computed here. ``previous_summary``: last
     month's ``summary.json`` for this area, used for "what changed since last
     month". ``suppress_below``: counts from 1 to ``suppress_below - 1`` are
-    published as "fewer than N".
+    published as "fewer than N". ``charts_in_child_process``: draw the sections'
+    charts in a child process while this one builds the next (the briefing
+    notebook, which draws about 20 in a row; see :mod:`hwb_toolkit.vega_svg`).
     """
-    from hwb_toolkit.charts import warm_up
+    from hwb_toolkit import charts
 
     # The briefing draws charts next: start the chart renderer now, in the background,
     # so its start-up (about 0.4 s) overlaps with reading and analysing the data.
-    warm_up()
+    if charts_in_child_process:
+        charts.draw_in_background_process()
+    else:
+        charts.warm_up()
     ws = Workspace.open(workspace)
     strategy = ws.strategy
     shared = SharedTables.load(prepared) if prepared else compute_shared_tables(ws)

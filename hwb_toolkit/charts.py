@@ -28,29 +28,25 @@ Conventions shared by every builder:
   Vega; it is never interpreted as markup.
 - :func:`to_svg` and :func:`to_png` render offline with vl-convert; the SVG
   refers to no external resource (no web fonts, images or scripts).
-  :func:`svg_later` renders on one background thread instead: vl-convert lets
-  go of the GIL while it draws, so the next chart's spec is built in Python
-  while the previous one is drawn (a briefing's 20 charts: about 1.5 s saved
-  on 2 cores). :func:`warm_up` starts vl-convert's JavaScript engine (about
-  0.4 s on first use) in the background while data is still being read.
+  :func:`svg_later` draws in the background (a thread, or a child process after
+  :func:`draw_in_background_process`) while the caller builds the next chart;
+  :func:`warm_up` starts vl-convert (about 0.4 s on first use) in the background
+  while data is still being read. See :mod:`hwb_toolkit.vega_svg`.
 """
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import textwrap
-import threading
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import vl_convert as vlc
 
-from hwb_toolkit.errors import HwbError, InputError, SchemaError
+from hwb_toolkit import vega_svg
+from hwb_toolkit.errors import InputError, SchemaError
 from hwb_toolkit.schema import ENGLAND_CODE, POLARITIES, SECTOR_LABELS, SECTORS
 
 __all__ = [
@@ -76,6 +72,7 @@ __all__ = [
     "to_svg",
     "svg_later",
     "warm_up",
+    "draw_in_background_process",
     "to_png",
 ]
 
@@ -2146,23 +2143,6 @@ def text_alternative(chart) -> str:
     return str(description)
 
 
-def _title_text(spec: dict) -> str:
-    title = spec.get("title", "")
-    if isinstance(title, dict):
-        title = title.get("text", "")
-    if isinstance(title, list):
-        title = " ".join(title)
-    return str(title)
-
-
-_OPEN_SVG = re.compile(r"\s*<svg\b[^>]*>")
-#: An attribute or CSS rule that would make a viewer fetch something.
-_FETCH = re.compile(
-    r"""(?:\b(?:href|src)\s*=\s*["']\s*(?!#|data:))|url\(\s*["']?\s*(?!#|data:)|@import""",
-    re.IGNORECASE,
-)
-
-
 def _spec(chart) -> dict:
     # Rendering skips altair's JSON-schema validation (about 60 ms a chart, two thirds
     # of the cost of to_dict): every builder's output is validated in tests/test_charts.py.
@@ -2177,60 +2157,27 @@ def to_svg(chart) -> str:
     ``<title>`` and ``<desc>``. Raises :class:`HwbError` if the SVG would fetch
     anything (an ``href``/``src``/``url()`` that is not a local ``#`` reference).
     """
-    return _svg_from_spec(_spec(chart))
+    return vega_svg.spec_to_svg(_spec(chart), _VL_VERSION)
 
 
-def svg_later(chart) -> Future[str]:
-    """:func:`to_svg` on the background renderer: returns at once with a future SVG.
+def svg_later(chart) -> vega_svg.SvgJob:
+    """:func:`to_svg` on the background renderer: returns at once; ``result()`` gives the SVG.
 
-    The Vega-Lite spec is taken from ``chart`` now (in the caller's thread, so
-    later changes to the chart do not leak in); ``result()`` gives the SVG or
-    raises what :func:`to_svg` would.
+    The Vega-Lite spec is taken from ``chart`` now, in the caller's thread, so
+    later changes to the chart do not leak in; ``result()`` raises what
+    :func:`to_svg` would.
     """
-    return _renderer().submit(_svg_from_spec, _spec(chart))
+    return vega_svg.render_later(_spec(chart), _VL_VERSION)
 
 
-def warm_up() -> Future[str]:
-    """Start vl-convert's JavaScript engine on the background renderer (idempotent, cheap after the first)."""
-    return _renderer().submit(_svg_from_spec, _WARM_UP_SPEC)
+def warm_up() -> None:
+    """Start vl-convert's JavaScript engine in the background (about 0.4 s on first use)."""
+    vega_svg.warm_up(_VL_VERSION)
 
 
-_WARM_UP_SPEC = {"data": {"values": [{"x": 0}]}, "mark": "point", "encoding": {"x": {"field": "x", "type": "quantitative"}}}
-_RENDERER: ThreadPoolExecutor | None = None
-_RENDERER_LOCK = threading.Lock()
-
-
-def _renderer() -> ThreadPoolExecutor:
-    # One thread: vl-convert draws one chart at a time whatever the number of callers, so
-    # more threads would only queue inside it (measured: 4 threads no faster than 1).
-    global _RENDERER
-    with _RENDERER_LOCK:
-        if _RENDERER is None:
-            _RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hwb-charts")
-        return _RENDERER
-
-
-def _svg_from_spec(spec: dict) -> str:
-    svg = vlc.vegalite_to_svg(spec, vl_version=_VL_VERSION)
-    match = _OPEN_SVG.match(svg)
-    if match is None:
-        raise HwbError("vl-convert returned something that is not an SVG")
-    description = str(spec.get("description", ""))
-    label = html.escape(description, quote=True)
-    opening = match.group(0).rstrip(">").rstrip("/")
-    opening += (
-        f' role="graphics-document document" aria-roledescription="chart" aria-label="{label}">'
-    )
-    inner = (
-        f"<title>{html.escape(_title_text(spec))}</title><desc>{html.escape(description)}</desc>"
-    )
-    svg = opening + inner + svg[match.end() :]
-    fetch = _FETCH.search(svg)
-    if fetch:
-        raise HwbError(
-            f"the chart's SVG refers to an external resource near {svg[fetch.start() : fetch.start() + 60]!r}"
-        )
-    return svg
+def draw_in_background_process() -> None:
+    """Have :func:`svg_later` draw in a child process from now on (see :mod:`hwb_toolkit.vega_svg`)."""
+    vega_svg.start_process(_VL_VERSION)
 
 
 def to_png(chart, scale: float = 1) -> bytes:

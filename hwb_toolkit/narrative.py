@@ -638,11 +638,11 @@ class PendingChart:
     template only ever receives checked :class:`Markup`.
     """
 
-    def __init__(self, future) -> None:
-        self._future = future
+    def __init__(self, job) -> None:
+        self._job = job  # anything with result() -> SVG text (hwb_toolkit.vega_svg.SvgJob)
 
     def markup(self) -> Markup:
-        return trusted_svg(self._future.result())
+        return trusted_svg(self._job.result())
 
 
 def chart_figure(chart) -> dict[str, Any]:

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -37,6 +39,7 @@ briefing = build_briefing(
     prepared=prepared or None,
     previous_summary=previous_summary or None,
     suppress_below=suppress_below,
+    charts_in_child_process=True,
 )
 briefing.show("title")
 

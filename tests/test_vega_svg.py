@@ -1,0 +1,106 @@
+"""Drawing Vega-Lite specs to SVG: in line, on a thread, in a child process, and after the child dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from hwb_toolkit import vega_svg
+from hwb_toolkit.charts import _VL_VERSION
+from hwb_toolkit.errors import HwbError
+
+SPEC = {
+    "title": {"text": ["Two <points>", "& a line"]},
+    "description": "Two points: 1 and 2.",
+    "data": {"values": [{"x": 1}, {"x": 2}]},
+    "mark": "point",
+    "encoding": {"x": {"field": "x", "type": "quantitative", "title": "Ex"}},
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_renderer():
+    vega_svg.shutdown()
+    yield
+    vega_svg.shutdown()
+
+
+def test_svg_carries_its_text_alternative_escaped():
+    svg = vega_svg.spec_to_svg(SPEC, _VL_VERSION)
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    assert 'aria-label="Two points: 1 and 2."' in svg
+    assert "<title>Two &lt;points&gt; &amp; a line</title>" in svg
+    assert "<desc>Two points: 1 and 2.</desc>" in svg
+    assert ">Ex</text>" in svg
+
+
+def test_a_chart_that_would_fetch_an_image_is_refused():
+    image = {
+        "data": {"values": [{"x": 1, "u": "https://example.org/i.png"}]},
+        "mark": {"type": "image", "width": 10, "height": 10},
+        "encoding": {"x": {"field": "x", "type": "quantitative"}, "url": {"field": "u"}},
+    }
+    with pytest.raises(HwbError, match="external resource"):
+        vega_svg.spec_to_svg(image, _VL_VERSION)
+
+
+def test_background_thread_and_child_process_draw_what_is_drawn_in_line():
+    in_line = vega_svg.spec_to_svg(SPEC, _VL_VERSION)
+    assert vega_svg.render_later(SPEC, _VL_VERSION).result() == in_line
+    vega_svg.start_process(_VL_VERSION)
+    jobs = [vega_svg.render_later({**SPEC, "description": f"Chart {n}."}, _VL_VERSION) for n in range(3)]
+    assert [job.result().count(f'aria-label="Chart {n}."') for n, job in enumerate(jobs)] == [1, 1, 1]
+    assert isinstance(vega_svg._RENDERER, vega_svg.ProcessPoolExecutor)
+
+
+def test_errors_from_the_child_process_reach_the_caller():
+    vega_svg.start_process(_VL_VERSION)
+    image = {
+        "data": {"values": [{"x": 1, "u": "http://example.org/i.png"}]},
+        "mark": "image",
+        "encoding": {"x": {"field": "x", "type": "quantitative"}, "url": {"field": "u"}},
+    }
+    with pytest.raises(HwbError, match="external resource"):
+        vega_svg.render_later(image, _VL_VERSION).result()
+
+
+def test_a_killed_renderer_process_loses_no_chart():
+    vega_svg.start_process(_VL_VERSION)
+    assert "<svg" in vega_svg.render_later(SPEC, _VL_VERSION).result()  # the child is up
+    for pid in list(vega_svg._RENDERER._processes):
+        os.kill(pid, signal.SIGKILL)
+    # Charts asked for after the child died are drawn here instead, with the same result.
+    jobs = [vega_svg.render_later(SPEC, _VL_VERSION) for _ in range(2)]
+    assert [job.result() for job in jobs] == [vega_svg.spec_to_svg(SPEC, _VL_VERSION)] * 2
+
+
+def test_the_renderer_process_ends_when_its_parent_is_killed(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import os, signal\n"
+        "from hwb_toolkit import vega_svg\n"
+        "from hwb_toolkit.charts import _VL_VERSION\n"
+        "vega_svg.start_process(_VL_VERSION)\n"
+        f"vega_svg.render_later({SPEC!r}, _VL_VERSION).result()\n"
+        "print(*vega_svg._RENDERER._processes, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert finished.returncode == -signal.SIGKILL, finished.stderr
+    (child,) = [int(pid) for pid in finished.stdout.split()]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:  # a zombie (state Z) has ended; whoever adopted it reaps it when it likes
+            if open(f"/proc/{child}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+        except FileNotFoundError:
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the renderer process outlived its killed parent by 10 s")
