@@ -1450,16 +1450,20 @@ def theme_chart(
     has_sectors = "sectors" in data.columns or any(s in data.columns for s in SECTORS)
     if has_sectors:
         long = _sector_counts_long(data, "row")
+        suppressed = int(long["count"].isna().sum())
         recorded = long.groupby("row")["count"].sum(min_count=1).reindex(data["row"]).fillna(0)
         rest = data["size"].to_numpy() - recorded.to_numpy()
+        # A withheld (NaN) sector count must not reappear inside "Not recorded".
+        withheld = long.groupby("row")["count"].agg(lambda c: c.isna().any())
+        rest[withheld.reindex(data["row"]).fillna(False).to_numpy(bool)] = np.nan
         unrecorded = pd.DataFrame({"row": data["row"], "sector": "", "count": rest})
-        long = pd.concat([long, unrecorded[unrecorded["count"] > 0]], ignore_index=True)
+        long = pd.concat([long, unrecorded[~(unrecorded["count"] <= 0)]], ignore_index=True)
         long["sector"] = _sector_label(long["sector"])
     else:
         long = pd.DataFrame(
             {"row": data["row"], "sector": "All contributions", "count": data["size"]}
         )
-    suppressed = int(long["count"].isna().sum())
+        suppressed = 0  # a missing size is reported as a missing theme below
     long = long[long["count"].fillna(0) > 0].copy()
     sector_order = {s: i for i, s in enumerate(SECTOR_COLOURS)}
     long["rank"] = long["sector"].map(sector_order).fillna(len(sector_order))

@@ -95,6 +95,7 @@ __all__ = [
     "truncate_text",
     "make_quote",
     "suppress_small",
+    "withhold_small_parts",
     "suppress_small_counts",
     "indicator_sentence",
     "indicator_sentences",
@@ -440,6 +441,10 @@ def make_quote(text: Any, sector: Any, max_chars: int | None = None) -> dict[str
 # --- small numbers ----------------------------------------------------------------------
 
 
+#: A count withheld only so that a smaller, suppressed one cannot be worked out from a total.
+WITHHELD_TEXT = "not shown"
+
+
 def _suppressed_text(below: int) -> str:
     return f"fewer than {below}"
 
@@ -457,12 +462,38 @@ def suppress_small(count: Any, below: int = DEFAULT_SUPPRESS_BELOW) -> Any:
     :class:`InputError` for a negative count.
     """
     below = _check_below(below)
-    if _is_missing(count):
+    if _is_missing(count) or isinstance(count, str):  # missing, or already withheld
         return count
     number = _number(count, "count")
     if number < 0:
         raise InputError(f"a count cannot be negative: {count!r}")
     return _suppressed_text(below) if 0 < number < below else count
+
+
+def withhold_small_parts(parts: Mapping[Any, Any], below: int = DEFAULT_SUPPRESS_BELOW) -> dict:
+    """Counts that add up to a published total (contributions by sector...), safe to publish with it.
+
+    Primary suppression: a part from 1 to ``below - 1`` becomes "fewer than N".
+    Secondary suppression: when exactly one part is withheld, the total minus the
+    parts shown would give it away, so the smallest other non-zero part is
+    withheld too, as "not shown" (the statistical-disclosure practice of the
+    ONS and NHS England). Parts of 0 are shown. Returns the parts in their
+    order, each an int or a text; missing parts stay missing.
+    """
+    below = _check_below(below)
+    out: dict = {}
+    for key, count in parts.items():
+        out[key] = count if _is_missing(count) else int(_number(count, "count"))
+        if not _is_missing(count) and out[key] < 0:
+            raise InputError(f"a count cannot be negative: {count!r}")
+    withheld = [key for key, n in out.items() if isinstance(n, int) and 0 < n < below]
+    for key in withheld:
+        out[key] = _suppressed_text(below)
+    if len(withheld) == 1:
+        shown = [(n, position) for position, n in enumerate(out.values()) if isinstance(n, int) and n > 0]
+        if shown:
+            out[list(out)[min(shown)[1]]] = WITHHELD_TEXT
+    return out
 
 
 def suppress_small_counts(

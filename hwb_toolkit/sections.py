@@ -297,15 +297,17 @@ def objective_context(briefing: Briefing, objective: str) -> dict:
         })
 
     themes = briefing.voices.themes
-    mine = themes[themes["theme"].isin(theme_ids) & (themes["size"] > 0)]
+    mine = published_themes(
+        themes[themes["theme"].isin(theme_ids) & (themes["size"] > 0)], briefing.suppress_below
+    )
     theme_items = []
     for row in mine.sort_values("size", ascending=False, kind="stable").to_dict("records"):
-        sectors = sorted(((s, n) for s, n in dict(row["sectors"]).items() if s != "unknown"),
-                         key=lambda pair: (-pair[1], pair[0]))
+        sectors = sorted(((s, n) for s, n in row["sectors"].items() if s != "unknown"),
+                         key=lambda pair: (isinstance(pair[1], str), -_number_or_zero(pair[1]), pair[0]))
         theme_items.append({
             "title": row["label"],
-            "count": int(row["size"]),
-            "by_sector": [{"sector": s, "count": int(n)} for s, n in sectors],
+            "count": row["published_size"],
+            "by_sector": [{"sector": s, "count": n} for s, n in sectors],
             "quotes": [
                 narrative.make_quote(text, _sector_of(briefing, cid), max_chars=400)
                 for cid, text in list(row["quotes"])[:QUOTES_PER_THEME]
@@ -325,6 +327,24 @@ def objective_context(briefing: Briefing, objective: str) -> dict:
         context["voices_chart_svg"] = figure["chart_svg"]
         context["voices_chart_alt"] = figure["chart_alt"]
     return {"objective": context, "suppress_below": briefing.suppress_below}
+
+
+def published_themes(themes: pd.DataFrame, suppress_below: int) -> pd.DataFrame:
+    """Themes with their counts made safe to publish: ``sectors`` withheld as
+    :func:`hwb_toolkit.narrative.withhold_small_parts` says (texts for withheld
+    parts, which charts leave undrawn), ``size`` missing when it is a small
+    count, and ``published_size`` the size as the text shows it."""
+    out = themes.copy()
+    out["sectors"] = [
+        narrative.withhold_small_parts(dict(sectors), suppress_below) for sectors in out["sectors"]
+    ]
+    out["published_size"] = [narrative.suppress_small(int(n), suppress_below) for n in out["size"]]
+    out["size"] = out["size"].where((out["size"] == 0) | (out["size"] >= suppress_below))
+    return out
+
+
+def _number_or_zero(value: Any) -> float:
+    return 0.0 if isinstance(value, str) else float(value)
 
 
 def _objective_actions(briefing: Briefing, objective: str, theme_ids: list[str]) -> list[dict]:

@@ -12,7 +12,7 @@ import re
 import pandas as pd
 import pytest
 
-from hwb_toolkit import narrative
+from hwb_toolkit import charts, narrative
 from hwb_toolkit.briefing import (
     SharedTables,
     belongs_to_area,
@@ -21,7 +21,13 @@ from hwb_toolkit.briefing import (
 )
 from hwb_toolkit.indicators import summarise_area
 from hwb_toolkit.io.workspace import Workspace, init_workspace
-from hwb_toolkit.sections import SECTIONS, gap_sentences, headline_items, section_context
+from hwb_toolkit.sections import (
+    SECTIONS,
+    gap_sentences,
+    headline_items,
+    published_themes,
+    section_context,
+)
 
 HOME = "E08000021"  # Newcastle upon Tyne, the example partnership's home area
 OTHER = "E06000001"  # Hartlepool: indicator data only
@@ -149,6 +155,32 @@ def test_small_counts_are_suppressed_in_the_summary(workspace, tmp_path):
     summary = briefing.summary_json()
     assert summary["voices"]["contributions"] == "fewer than 500"
     assert summary["voices"]["participants"] == "fewer than 500"
+
+
+@pytest.mark.parametrize("below", [5, 8, 12])
+def test_sector_counts_beside_a_theme_total_cannot_give_a_small_count_away(workspace, below):
+    briefing = build_briefing(workspace, HOME, "2026-11", suppress_below=below)
+    themes = briefing.voices.themes[briefing.voices.themes["size"] > 0]
+    withheld_somewhere = False
+    for objective in briefing.objectives:
+        context = section_context(briefing, "objective", objective=objective)["objective"]
+        for theme in context["themes"]:
+            raw = themes.loc[themes["label"] == theme["title"]].iloc[0]
+            counts = [part["count"] for part in theme["by_sector"]]
+            assert not any(isinstance(n, int) and 0 < n < below for n in counts)
+            hidden = [dict(raw["sectors"])[part["sector"]] for part in theme["by_sector"]
+                      if isinstance(part["count"], str)]
+            unknown = dict(raw["sectors"]).get("unknown", 0)
+            # A total shown beside its parts leaves at least two parts unknown, or none.
+            if isinstance(theme["count"], int):
+                assert len(hidden) + (0 < unknown < below) != 1
+            withheld_somewhere |= bool(hidden)
+    assert withheld_somewhere or below == 5  # the larger thresholds do withhold something
+    published = published_themes(themes, below)
+    chart = charts.theme_chart(published)
+    drawn = [row for layer in chart.to_dict()["layer"] for row in layer.get("data", {}).get("values", [])
+             if "sector" in row and "count" in row]
+    assert (drawn or below > 5) and not any(0 < row["count"] < below for row in drawn)
 
 
 def test_changes_compare_with_last_months_summary(workspace, home, tmp_path):

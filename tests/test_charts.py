@@ -392,6 +392,10 @@ def test_theme_chart_stacks_sectors_and_counts_unrecorded():
         ["Residents", 5.0, 11.0],
         ["Not recorded", 11.0, 12.0],  # size 12, sectors add to 11
     ]
+    # Loneliness has a withheld sector count: the rest of its 5 is not drawn as "Not
+    # recorded", which would give the withheld count away.
+    lonely = segments[segments["label"] == "Loneliness"]
+    assert lonely[["sector", "start", "end"]].values.tolist() == [["Residents", 0.0, 3.0]]
     text = charts.text_alternative(chart)
     assert "3 themes, largest first. Walking and cycling: 12;" in text
     assert "1 sector count suppressed" in text

@@ -1187,3 +1187,24 @@ def test_report_fits_a_phone_and_requests_nothing(tmp_path, browser):
     assert svg_width <= 360 - 2 * 12  # scaled down inside the padded column
     assert table_scrolls  # the wide table scrolls inside itself, not the page
     assert requests == [report.as_uri()]
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        ({"vcse": 7, "resident": 3, "unknown": 0}, {"vcse": "not shown", "resident": "fewer than 5", "unknown": 0}),
+        ({"vcse": 7, "resident": 3, "nhs": 6, "unknown": 2},
+         {"vcse": 7, "resident": "fewer than 5", "nhs": 6, "unknown": "fewer than 5"}),
+        ({"vcse": 7, "resident": 9}, {"vcse": 7, "resident": 9}),
+        ({"a": 8, "b": 6, "c": 3}, {"a": 8, "b": "not shown", "c": "fewer than 5"}),
+        ({"a": 3}, {"a": "fewer than 5"}),
+    ],
+)
+def test_withhold_small_parts_adds_secondary_suppression(parts, expected):
+    assert narrative.withhold_small_parts(parts) == expected
+
+
+def test_withhold_small_parts_checks_its_counts():
+    with pytest.raises(InputError, match="negative"):
+        narrative.withhold_small_parts({"a": -1})
+    assert narrative.suppress_small("not shown") == "not shown"
