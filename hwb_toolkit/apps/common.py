@@ -218,7 +218,11 @@ def friendly_errors(
             try:
                 result = handler(*args, **kwargs)
             except Exception as error:  # noqa: BLE001 - every failure becomes a message
-                logger.exception("%s failed in %s", what, getattr(handler, "__qualname__", handler))
+                where = getattr(handler, "__qualname__", handler)
+                if isinstance(error, HwbError):  # a partner's input was refused: no traceback
+                    logger.warning("%s refused in %s: %s", what, where, error)
+                else:
+                    logger.exception("%s failed in %s", what, where)
                 if status is not None:
                     show_status(status, friendly_message(error), "error")
                 return None
