@@ -92,6 +92,16 @@ SLOW = float(os.environ["HWB_HANG_SLOW_REPLY"])
 PROBE_AFTER = float(os.environ["HWB_HANG_PROBE_AFTER"] or "0")
 TAG = "hwb-hang-probe"
 
+if os.environ.get("HWB_HANG_LEAK") == "1":
+    # Voila's own page handler: no _xsrf cookie, so closing a page leaves its kernel running.
+    _handlers = serve._handlers_module
+    def _stock_page_handler():
+        from voila.tornado.handler import TornadoVoilaHandler
+        _page, reports, files = _handlers()
+        return TornadoVoilaHandler, reports, files
+    serve._handlers_module = _stock_page_handler
+    print(TAG + ": kernel-leak fix OFF (stock page handler)", flush=True)
+
 if STOCK:
     serve.install_executor_fix = lambda: print(TAG + ": executor fix OFF (stock Voila)", flush=True)
 else:
@@ -165,7 +175,7 @@ def server_versions(python: str) -> dict[str, str]:
 
 def start_server(python: str, workspace: Path, reports: Path, pages: Path, log_dir: Path, *,
                  stock: bool, preheat: bool, slow_reply: float, probe_after: float,
-                 extra: list[str]) -> VoilaServer:
+                 extra: list[str], leak: bool = False) -> VoilaServer:
     """``hwb serve`` through :data:`LAUNCHER` on a free port; returns once it answers."""
     port = free_port()
     command = [python, "-c", LAUNCHER, "--workspace", str(workspace), "--reports", str(reports),
@@ -173,7 +183,7 @@ def start_server(python: str, workspace: Path, reports: Path, pages: Path, log_d
     command += (["--preheat"] if preheat else []) + extra
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"voila-{port}.log"
-    env = {**os.environ, "HWB_HANG_STOCK": "1" if stock else "0",
+    env = {**os.environ, "HWB_HANG_STOCK": "1" if stock else "0", "HWB_HANG_LEAK": "1" if leak else "0",
            "HWB_HANG_SLOW_REPLY": str(slow_reply), "HWB_HANG_PROBE_AFTER": str(probe_after)}
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT,
@@ -295,6 +305,8 @@ def main() -> int:
     parser.add_argument("--hang-after", type=float, default=20.0)
     parser.add_argument("--wait-max", type=float, default=140.0)
     parser.add_argument("--preheat", action="store_true", help="warm pool of kernels")
+    parser.add_argument("--leak", action="store_true",
+                        help="Voila's own page handler: every closed page leaves its kernel running")
     parser.add_argument("--slow-reply", type=float, default=10.0,
                         help="log replies slower than this (s)")
     parser.add_argument("--probe-after", type=float, default=0.0,
@@ -307,7 +319,8 @@ def main() -> int:
 
     names = {"bare": ["bare.ipynb"], "explorer": ["explorer.ipynb"],
              "both": ["bare.ipynb", "explorer.ipynb"]}[options.page]
-    mode = ("stock" if options.stock else "fix") + (", preheat" if options.preheat else "")
+    mode = (("stock" if options.stock else "fix") + (", preheat" if options.preheat else "")
+            + (", kernels leak" if options.leak else ""))
     versions = server_versions(options.python)
     loads: list[Load] = []
     kernels: set[str] = set()
@@ -315,7 +328,7 @@ def main() -> int:
         base = Path(scratch)
         workspace, reports, pages = make_site(base, "explorer.ipynb" in names)
         server = start_server(options.python, workspace, reports, pages, base / "log",
-                              stock=options.stock, preheat=options.preheat,
+                              stock=options.stock, preheat=options.preheat, leak=options.leak,
                               slow_reply=options.slow_reply, probe_after=options.probe_after,
                               extra=options.voila_args)
         try:

@@ -26,7 +26,10 @@ call (port, token, folders):
   talk to the server over IPC sockets (files in Voila's private connection folder), so
   kernels started at once by several servers cannot race for the same TCP port.
   ``preheat=True`` keeps a warm pool of kernels per page with the page already run
-  (measured: Explorer interactive in 1.7 s instead of 2.9 s; no failed load either way).
+  (measured: Explorer interactive in 1.7 s instead of 2.9 s; no failed load either way),
+  except the Workshop: its page waits for the visitor's address (facilitator or
+  participant), so a pooled Workshop kernel that nobody claimed within the cell time
+  limit (120 s) timed out and served "took too long" to the next visitor.
 - **Token.** ``token=None`` serves without one (the default host is 127.0.0.1 only);
   with a token every request must carry it (``?token=...`` once; a cookie after that).
 
@@ -227,14 +230,20 @@ async def _kernel_start_one_request_at_a_time(self, nb, kernel_id, kernel_future
 
     Voila 0.5.13 sends that request (``os.environ["VOILA_KERNEL_ID"] = ...``) and never
     reads its reply, so the first cell's request reaches a fresh kernel while the kernel is
-    still answering the first: two shell requests in flight, a reply being sent while the
-    next request arrives. That overlap is exactly the window of ipykernel's stranded shell
-    request (ipykernel issue 1554: a reply sent raw on the shell ROUTER drains the
-    ZMQStream's edge-triggered FD, so a request arriving meanwhile is not read until some
-    later event, and the page waits at "Executing ..." with no timeout; fixed on the reply
-    path by ipykernel PR 1529, in the pinned 7.4.0). Waiting for each reply keeps the page's
-    kernel strictly request-then-reply, as Jupyter's own front ends do, whatever the kernel
-    version. Adapted from Voila (BSD-3-Clause, (c) Voila contributors).
+    still answering the first: two shell requests in flight. With ipykernel 7 that overlap
+    is the window of the stranded shell request (ipykernel issue 1554: a reply sent raw on
+    the shell ROUTER drains the ZMQStream's edge-triggered FD, so a request arriving
+    meanwhile waits for some later event; fixed by ipykernel PR 1529, in the pinned 7.4.0).
+    Waiting for each reply keeps the page's kernel strictly request-then-reply, as
+    Jupyter's own front ends do, whatever the kernel version.
+
+    What this is not: the explanation of the page that never finished loading seen on
+    these machines with ipykernel 6.31 (FIELD-NOTES). ipykernel 6.31 sends shell replies
+    through the stream and has no raw-send path, and that hang's recovery by a cell
+    timeout points at a missed wake-up in the server instead. It did not occur in our
+    serving set-up at all (``bench/voila_hang.py``: 0 in 550 loads on ipykernel 6.31,
+    with and without this change, 0 in 150 on 7.4). Adapted from Voila (BSD-3-Clause,
+    (c) Voila contributors).
     """
     from jupyter_core.utils import ensure_async
     from voila.execute import VoilaExecutor

@@ -285,6 +285,23 @@ def test_thirty_fresh_loads_of_a_bare_page_all_show_the_widget(
 
 @pytest.mark.browser
 @pytest.mark.slow
+def test_with_preheat_a_workshop_page_opened_late_still_works(
+        served_workspace, start_voila, open_page, tmp_path):
+    # A cell time limit of 8 s stands in for the served 120 s: a pooled Workshop kernel
+    # would wait for a visitor's address past it and serve "took too long".
+    server = start_voila(served_workspace, reports=tmp_path / "reports",
+                         extra_args=["--preheat", "--VoilaExecutor.timeout=8"])
+    warm = open_page(server.page_url("explorer.ipynb"))
+    wait_for_page(warm.page)  # the pools are filled by now
+    time.sleep(10)
+    watched = open_page(server.page_url("workshop.ipynb"))
+    wait_for_page(watched.page)
+    text = watched.page.inner_text("body")
+    assert "took too long" not in text and "could not be prepared" not in text
+
+
+@pytest.mark.browser
+@pytest.mark.slow
 def test_closing_a_page_shuts_its_kernel_down(voila_server, open_page):
     watched = open_page(voila_server.page_url("explorer.ipynb"))
     wait_for_page(watched.page)
