@@ -8,8 +8,8 @@ statements. Run: ``.venv/bin/python bench/bench_themes.py [n]``.
 
 from __future__ import annotations
 
+import argparse
 import resource
-import sys
 import time
 import tracemalloc
 
@@ -66,7 +66,9 @@ def make_contributions(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int, nargs="?", default=10_000, help="number of contributions")
+    n = parser.parse_args().n
     contributions = make_contributions(n)
     find_themes(contributions.head(200), TAXONOMY)  # warm imports
 
