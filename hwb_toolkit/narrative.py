@@ -671,9 +671,20 @@ class PendingChart:
 
     def __init__(self, job) -> None:
         self._job = job  # anything with result() -> SVG text (hwb_toolkit.vega_svg.SvgJob)
+        self._markup: Markup | None = None
 
     def markup(self) -> Markup:
-        return trusted_svg(self._job.result())
+        """The checked SVG (waits for the drawing to finish)."""
+        if self._markup is None:
+            self._markup = trusted_svg(self._job.result())
+        return self._markup
+
+    # Code that puts a context's chart into its own markup (the Explorer's pages) gets
+    # the same checked SVG, never the object's repr.
+    __html__ = markup
+
+    def __str__(self) -> str:
+        return str(self.markup())
 
 
 def chart_figure(chart) -> dict[str, Any]:

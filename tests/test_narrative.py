@@ -794,6 +794,9 @@ def test_chart_figure_embeds_a_real_chart():
     )
     figure = narrative.chart_figure(chart)
     assert figure["chart_alt"] == "Two points."
+    # Used outside a template (the Explorer builds its own markup), it is the checked SVG.
+    assert str(figure["chart_svg"]).startswith("<svg") and f"{figure['chart_svg']}".endswith("</svg>")
+    assert Markup(figure["chart_svg"]) == figure["chart_svg"].markup()
     page = render(
         "objective", **objective_context(indicators=[{"name": "N", "sentence": "S", **figure}])
     )

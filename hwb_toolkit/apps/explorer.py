@@ -51,6 +51,7 @@ from hwb_toolkit.apps.common import (
     text_markup,
     workspace_path,
 )
+from hwb_toolkit.narrative import pluralise, suppress_small
 from hwb_toolkit.prepared import latest_prepared, series_label, with_strategy_columns
 
 logger = logging.getLogger("hwb_toolkit.apps.explorer")
@@ -230,9 +231,7 @@ def _voices_markup(objective: dict, suppress_below: int) -> str:
         return text_markup("Partners have not said anything about this objective for this area yet.")
     parts = []
     for theme in themes:
-        count = theme["count"]
-        said = (f"fewer than {suppress_below} contributions" if 0 < count < suppress_below
-                else f"{count} contribution{'s' if count != 1 else ''}")
+        said = pluralise(suppress_small(theme["count"], suppress_below), "contribution")
         parts.append(text_markup(f"{theme['title']} ({said})", tag="h3"))
         for quote in theme["quotes"]:
             parts.append(
