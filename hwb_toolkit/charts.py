@@ -1515,7 +1515,7 @@ def theme_chart(
             long.groupby("sector")["count"].sum().sort_values(ascending=False, kind="stable")
         )
         description += (
-            " By sector overall: "
+            (" By sector, counts shown (withheld ones left out): " if suppressed else " By sector overall: ")
             + ", ".join(f"{sector} {_count(count)}" for sector, count in by_sector.items())
             + "."
         )

@@ -399,6 +399,7 @@ def test_theme_chart_stacks_sectors_and_counts_unrecorded():
     text = charts.text_alternative(chart)
     assert "3 themes, largest first. Walking and cycling: 12;" in text
     assert "1 sector count suppressed" in text
+    assert "By sector, counts shown (withheld ones left out): Residents 12," in text
 
 
 def test_votes_chart_puts_the_most_wanted_first_and_checks_items():
