@@ -2,6 +2,8 @@
 
 - ``served_workspace``: a fresh copy of the example workspace (``init_workspace``) with an
   empty ``reports/`` beside it, made once per test session.
+- ``seeded_workspace`` / ``private_workspace``: the example workspace with its store
+  created once per session, and a private opened copy of it for each test.
 - ``voila_server``: ``hwb serve`` (:mod:`hwb_toolkit.apps.serve`, the committed
   configuration) on a free port for that workspace, shared by the session.
 - ``start_voila``: a factory for a server of one's own (another workspace, a token,
@@ -167,6 +169,26 @@ def served_workspace(tmp_path_factory) -> Path:
     workspace = init_workspace(base / "workspace")
     (base / "reports").mkdir()
     return workspace
+
+
+@pytest.fixture(scope="session")
+def seeded_workspace(tmp_path_factory) -> Path:
+    """The example workspace with its store created once (seeding takes about 1.5 s)."""
+    from hwb_toolkit.io.workspace import Workspace, init_workspace
+
+    root = init_workspace(tmp_path_factory.mktemp("seed") / "workspace")
+    Workspace.open(root).store().close()
+    return root
+
+
+@pytest.fixture
+def private_workspace(seeded_workspace, tmp_path):
+    """A private copy of :func:`seeded_workspace`, opened (a test may change it freely)."""
+    from hwb_toolkit.io.workspace import Workspace
+
+    root = tmp_path / "workspace"
+    shutil.copytree(seeded_workspace, root)
+    return Workspace.open(root)
 
 
 @pytest.fixture(scope="session")

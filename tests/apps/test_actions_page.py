@@ -7,7 +7,6 @@ test drives the served page in Chromium; the briefing test runs the real pipelin
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import time
 from pathlib import Path
 
@@ -27,18 +26,9 @@ from hwb_toolkit.io.workspace import Workspace, init_workspace
 SCRIPT_TITLE = "<script>alert(1)</script> Bus buddies for the leisure centre"
 
 
-@pytest.fixture(scope="module")
-def seeded_workspace(tmp_path_factory) -> Path:
-    root = init_workspace(tmp_path_factory.mktemp("seed") / "workspace")
-    Workspace.open(root).store().close()
-    return root
-
-
 @pytest.fixture
-def workspace(seeded_workspace, tmp_path) -> Workspace:
-    root = tmp_path / "workspace"
-    shutil.copytree(seeded_workspace, root)
-    return Workspace.open(root)
+def workspace(private_workspace) -> Workspace:
+    return private_workspace
 
 
 @pytest.fixture

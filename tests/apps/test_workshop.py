@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import stat
 import time
 from datetime import UTC, datetime
@@ -55,21 +54,11 @@ IMG = "<img src=x onerror=alert(1)>"
 # --- fixtures ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def seeded_workspace(tmp_path_factory) -> Path:
-    """The example workspace with its store created once (seeding takes about 1.5 s)."""
-    root = init_workspace(tmp_path_factory.mktemp("seed") / "workspace")
-    Workspace.open(root).store().close()
-    return root
-
-
 @pytest.fixture
-def workspace(seeded_workspace, tmp_path, monkeypatch) -> Workspace:
+def workspace(private_workspace, monkeypatch) -> Workspace:
     """A private copy of the seeded workspace, with a known facilitator code."""
     monkeypatch.setenv(FACILITATOR_CODE_ENV, "open-sesame")
-    root = tmp_path / "workspace"
-    shutil.copytree(seeded_workspace, root)
-    return Workspace.open(root)
+    return private_workspace
 
 
 def open_session(workspace: Workspace, *, dots: int = 3, cap: int | None = None,
