@@ -198,28 +198,28 @@ def protect_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     OWASP advises. Numbers and other non-text cells are unchanged. For every CSV the
     toolkit writes that people open in a spreadsheet; :func:`unprotect_formulas` undoes it.
     """
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
-            continue
-        risky = values.map(lambda v: isinstance(v, str) and v.startswith((*FORMULA_STARTS, _QUOTE)))
-        if risky.any():
-            out[column] = values.astype(object).where(~risky, _QUOTE + values.astype(object).where(risky, ""))
-    return out
+    return _rewrite_text_cells(
+        frame, lambda text: text.startswith((*FORMULA_STARTS, _QUOTE)), lambda text: _QUOTE + text
+    )
 
 
 def unprotect_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Undo :func:`protect_formulas` on a table read back from the toolkit's own CSV."""
+    return _rewrite_text_cells(
+        frame,
+        lambda text: text[:1] == _QUOTE and text[1:].startswith((*FORMULA_STARTS, _QUOTE)),
+        lambda text: text[1:],
+    )
+
+
+def _rewrite_text_cells(frame: pd.DataFrame, matches, rewrite) -> pd.DataFrame:
+    """A copy of ``frame`` with ``rewrite(text)`` in every text cell where ``matches(text)``."""
     out = frame.copy()
     for column in out.columns:
         values = out[column]
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
-        protected = values.map(
-            lambda v: isinstance(v, str) and len(v) > 1 and v[0] == _QUOTE
-            and v[1:].startswith((*FORMULA_STARTS, _QUOTE))
-        )
-        if protected.any():
-            out[column] = values.where(~protected, values.str.slice(1))
+        hit = values.map(lambda v: isinstance(v, str) and matches(v)).astype(bool)
+        if hit.any():
+            out[column] = values.where(~hit, values[hit].map(rewrite))
     return out
