@@ -665,8 +665,8 @@ def trusted_svg(svg: str) -> Markup:
 class PendingChart:
     """A chart's SVG still being drawn on the background renderer (see :func:`chart_figure`).
 
-    :func:`render` waits for it and embeds it through :func:`trusted_svg`, so a
-    template only ever receives checked :class:`Markup`.
+    A template's ``require_svg`` waits for it and embeds it through
+    :func:`trusted_svg`, so only checked :class:`Markup` reaches the page.
     """
 
     def __init__(self, job) -> None:
@@ -693,7 +693,7 @@ def chart_figure(chart) -> dict[str, Any]:
     Returns ``{"chart_svg": PendingChart, "chart_alt": text alternative}``, ready
     to merge into an indicator's context entry. The SVG is drawn in the
     background (:func:`hwb_toolkit.charts.svg_later`) while the caller builds
-    the next chart; :func:`render` waits for it and checks it.
+    the next chart; the template's ``require_svg`` waits for it and checks it.
     """
     from hwb_toolkit import charts
 
@@ -703,20 +703,9 @@ def chart_figure(chart) -> dict[str, Any]:
     }
 
 
-def _resolve_charts(value: Any) -> Any:
-    """``value`` with every :class:`PendingChart` replaced by its checked SVG markup."""
-    if isinstance(value, PendingChart):
-        return value.markup()
-    if isinstance(value, Markup | str):
-        return value
-    if isinstance(value, Mapping):
-        return {key: _resolve_charts(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_resolve_charts(item) for item in value)
-    return value
-
-
 def _require_svg(svg: Any) -> Markup:
+    if isinstance(svg, PendingChart):  # from chart_figure: wait for it, checked by trusted_svg
+        return svg.markup()
     if not isinstance(svg, Markup):
         raise ConfigError(
             "a chart must be passed as SVG checked by hwb_toolkit.narrative.trusted_svg "
@@ -865,7 +854,6 @@ def render(template_name: str, /, *, override_dir: str | Path | None = None, **c
         else [f"{template_name}.html.j2", f"{template_name}.txt.j2"]
     )
     _plain_context(context, "")
-    context = _resolve_charts(context)
     try:
         template = env.select_template(names)
         return template.render(**context)
