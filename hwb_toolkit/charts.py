@@ -43,7 +43,6 @@ from collections.abc import Iterable, Mapping, Sequence
 import altair as alt
 import numpy as np
 import pandas as pd
-import vl_convert as vlc
 
 from hwb_toolkit import vega_svg
 from hwb_toolkit.errors import InputError, SchemaError
@@ -2196,4 +2195,4 @@ def draw_in_background_process() -> None:
 
 def to_png(chart, scale: float = 1) -> bytes:
     """The chart as PNG bytes, rendered offline by vl-convert (``scale`` 2 for sharp print)."""
-    return vlc.vegalite_to_png(_spec(chart), vl_version=_VL_VERSION, scale=scale)
+    return vega_svg.spec_to_png(_spec(chart), _VL_VERSION, scale=scale)

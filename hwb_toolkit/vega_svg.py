@@ -1,7 +1,7 @@
 """Vega-Lite specs to self-contained SVG with vl-convert, here or in a renderer process.
 
 Role: presentation plumbing under :mod:`hwb_toolkit.charts` (which builds the
-specs); the one module that calls vl-convert. It imports neither pandas nor
+specs); the one module that calls vl-convert (SVG, and PNG for print). It imports neither pandas nor
 Altair, so a renderer process starts in a fraction of a second.
 
 Why a renderer process: vl-convert holds the GIL for most of each chart
@@ -87,6 +87,11 @@ def spec_to_svg(spec: dict, vl_version: str) -> str:
     return svg
 
 
+def spec_to_png(spec: dict, vl_version: str, scale: float = 1) -> bytes:
+    """The Vega-Lite ``spec`` as PNG bytes (``scale`` 2 for sharp print)."""
+    return vlc.vegalite_to_png(spec, vl_version=vl_version, scale=scale)
+
+
 class SvgJob:
     """A chart being drawn in the background; :meth:`result` waits for its SVG.
 
@@ -94,14 +99,16 @@ class SvgJob:
     here instead, so a lost helper process never loses a chart.
     """
 
-    def __init__(self, future: Future, spec: dict, vl_version: str) -> None:
+    def __init__(self, future: Future | None, spec: dict, vl_version: str) -> None:
         self._future, self._spec, self._vl_version = future, spec, vl_version
 
     def result(self) -> str:
-        try:
-            return self._future.result()
-        except BrokenExecutor:
-            return spec_to_svg(self._spec, self._vl_version)
+        if self._future is not None:
+            try:
+                return self._future.result()
+            except BrokenExecutor:
+                pass  # the renderer process died: draw it here
+        return spec_to_svg(self._spec, self._vl_version)
 
 
 _LOCK = threading.Lock()
@@ -163,9 +170,8 @@ def render_later(spec: dict, vl_version: str) -> SvgJob:
     """:func:`spec_to_svg` on the background renderer; returns at once."""
     try:
         future = _renderer().submit(spec_to_svg, spec, vl_version)
-    except BrokenExecutor:  # the renderer process died earlier: draw here from now on
-        future = Future()
-        future.set_exception(BrokenExecutor("renderer process ended"))
+    except BrokenExecutor:  # the renderer process died earlier: draw here, when asked
+        future = None
     return SvgJob(future, spec, vl_version)
 
 
