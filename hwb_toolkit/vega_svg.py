@@ -1,8 +1,9 @@
 """Vega-Lite specs to self-contained SVG with vl-convert, here or in a renderer process.
 
 Role: presentation plumbing under :mod:`hwb_toolkit.charts` (which builds the
-specs); the one module that calls vl-convert (SVG, and PNG for print). It imports neither pandas nor
-Altair, so a renderer process starts in a fraction of a second.
+specs); the one module that calls vl-convert (SVG, and PNG for print). It
+imports neither pandas nor Altair, so a renderer process starts in a fraction
+of a second.
 
 Why a renderer process: vl-convert holds the GIL for most of each chart
 (measured: a chart drawn on a background thread slowed the Python thread beside
