@@ -58,7 +58,9 @@ def floor_notebook(path: Path, module: str) -> Path:
 
 def timed(function) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of ``function``: CPU counts this process and the kernels it
-    started and reaped, so it is less swayed than wall time by other work on the machine."""
+    started and reaped, so it is less swayed than wall time by other work on the machine.
+    It leaves out the briefing's chart process: the kernel is stopped at once when the run
+    is done (``build_report``), so that process ends unreaped by the kernel."""
     def cpu() -> float:
         own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
