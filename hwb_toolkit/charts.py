@@ -300,7 +300,12 @@ def _finish(chart, *, title: str, description: str, width: int, subtitle=None, h
     )
     if height is not None:
         properties["height"] = height
-    return chart.properties(**properties)
+    # Set on a shallow copy rather than through .properties(), which validates each value
+    # against the schema (about 9 ms a chart); tests/test_charts.py validates every builder.
+    finished = chart.copy(deep=False)
+    for name, value in properties.items():
+        setattr(finished, name, value)
+    return finished
 
 
 def _no_data(title: str, what: str, width: int, reason: str = "no data") -> alt.Chart:
@@ -459,11 +464,11 @@ def _row_bars(
         .mark_text(
             align="left", baseline="top", fontSize=11, lineBreak="\n", color=_TEXT, limit=width
         )
-        .encode(x=x("x"), y=y("y_label"), text="label_text:N")
+        .encode(x=x("x"), y=y("y_label"), text=alt.Text("label_text:N"))
     )
     placed = segments.merge(rows[["row", "y_bar", "y_bar2"]], on="row", how="left")
     encoding = dict(
-        x=x("start"), x2="end:Q", y=y("y_bar"), y2="y_bar2:Q", color=colour, tooltip=tooltip
+        x=x("start"), x2=alt.X2("end:Q"), y=y("y_bar"), y2="y_bar2:Q", color=colour, tooltip=tooltip
     )
     if stroke_field:
         encoding["strokeWidth"] = alt.condition(f"datum.{stroke_field}", alt.value(2), alt.value(0))
@@ -477,7 +482,7 @@ def _row_bars(
     text_layer = (
         alt.Chart(_records(written[["end", "y_mid", "text"]]))
         .mark_text(align="left", baseline="middle", dx=4, fontSize=10, color=_TEXT)
-        .encode(x=x("end"), y=y("y_mid"), text="text:N")
+        .encode(x=x("end"), y=y("y_mid"), text=alt.Text("text:N"))
     )
     return [label_layer, bar_layer, text_layer], x_scale, y_scale, rows, height
 
@@ -772,7 +777,7 @@ def spine_chart(
         .mark_text(
             align="left", baseline="top", fontSize=11, lineBreak="\n", color=_TEXT, limit=width
         )
-        .encode(x=x("x"), y=y("y_label"), text="label_text:N")
+        .encode(x=x("x"), y=y("y_label"), text=alt.Text("label_text:N"))
     )
     band_layer = (
         alt.Chart(_records(bands))
@@ -825,7 +830,7 @@ def spine_chart(
         layers.append(
             alt.Chart(_records(no_spine[["y_mid"]].assign(x=0.5, note="No comparison available")))
             .mark_text(fontSize=10, fontStyle="italic", color=_TEXT)
-            .encode(x=x("x"), y=y("y_mid"), text="note:N")
+            .encode(x=x("x"), y=y("y_mid"), text=alt.Text("note:N"))
         )
 
     n = len(spine)
@@ -942,7 +947,7 @@ def trend_chart(
         layers.append(
             alt.Chart(_records(intervals[["period", "lower", "upper"]]))
             .mark_rule(color="#555555", strokeWidth=1.5)
-            .encode(x=x, y=alt.Y("lower:Q", scale=y_scale, title=y_title), y2="upper:Q")
+            .encode(x=x, y=alt.Y("lower:Q", scale=y_scale, title=y_title), y2=alt.Y2("upper:Q"))
         )
     bench_note = ""
     if not _is_empty(benchmark):
@@ -979,7 +984,7 @@ def trend_chart(
             layers.append(
                 alt.Chart(_records(line.tail(1)[["period", "value", "name"]]))
                 .mark_text(align="right", dy=-9, fontSize=10, color=_BENCHMARK)
-                .encode(x=x, y=bench_y, text="name:N")
+                .encode(x=x, y=bench_y, text=alt.Text("name:N"))
             )
             bench_note = f" {benchmark_name} is shown as a black line."
     colour, shape = _comparison_encodings(shown["comparison"], f"Compared with {benchmark_name}")
@@ -1118,7 +1123,7 @@ def comparison_chart(
                 .encode(
                     x=x,
                     y=alt.Y("lower:Q", title=y_title, scale=alt.Scale(zero=False)),
-                    y2="upper:Q",
+                    y2=alt.Y2("upper:Q"),
                 )
             )
         layers.append(
@@ -1145,7 +1150,7 @@ def comparison_chart(
                     color=_TEXT,
                     align="left" if chosen["rank"].iloc[0] <= len(shown) / 2 else "right",
                 )
-                .encode(x=x, y=y, text="area_name:N")
+                .encode(x=x, y=y, text=alt.Text("area_name:N"))
             )
         if benchmark is not None and np.isfinite(benchmark):
             line = pd.DataFrame({"value": [float(benchmark)], "name": [benchmark_name]})
@@ -1160,7 +1165,7 @@ def comparison_chart(
                 .encode(
                     x=x,
                     y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
-                    text="name:N",
+                    text=alt.Text("name:N"),
                 )
             )
         height = 220
@@ -1207,7 +1212,7 @@ def comparison_chart(
                 .mark_rule(color="#333333", strokeWidth=1.5)
                 .encode(
                     x=alt.X("lower:Q", scale=x_scale, axis=x_axis, title=y_title),
-                    x2="upper:Q",
+                    x2=alt.X2("upper:Q"),
                     y=alt.Y("y_mid:Q", scale=y_scale, axis=_HIDDEN),
                 )
             )
@@ -1341,7 +1346,7 @@ def funnel_chart(
             .encode(
                 x=x,
                 y=alt.Y("limit:Q", title=y_title, scale=y_scale),
-                detail="line:N",
+                detail=alt.Detail("line:N"),
                 color=alt.Color(
                     "level:N",
                     title="Control limits",
@@ -1386,7 +1391,7 @@ def funnel_chart(
         layers.append(
             alt.Chart(_records(chosen))
             .mark_text(dy=-14, fontSize=11, fontWeight="bold", color=_TEXT)
-            .encode(x=x, y=alt.Y("value:Q", title=y_title, scale=y_scale), text="area_name:N")
+            .encode(x=x, y=alt.Y("value:Q", title=y_title, scale=y_scale), text=alt.Text("area_name:N"))
         )
     description = (
         f"Funnel plot of {_plural(len(data), 'area')} for {indicator or 'the indicator'}: "
@@ -1751,12 +1756,12 @@ def opinion_map(
     halo = (
         alt.Chart(_records(centres))
         .mark_text(fontSize=13, fontWeight="bold", stroke="white", strokeWidth=4)
-        .encode(x=x, y=y, text="text:N")
+        .encode(x=x, y=y, text=alt.Text("text:N"))
     )
     label = (
         alt.Chart(_records(centres))
         .mark_text(fontSize=13, fontWeight="bold", color=_TEXT)
-        .encode(x=x, y=y, text="text:N")
+        .encode(x=x, y=y, text=alt.Text("text:N"))
     )
 
     statements: list[tuple[str, str]] = []
@@ -1984,7 +1989,7 @@ def network_chart(
     layers.append(
         alt.Chart(_records(node_data))
         .mark_text(dy=13, fontSize=9, color=_TEXT, limit=95)
-        .encode(x=x, y=y, text="organisation:N")
+        .encode(x=x, y=y, text=alt.Text("organisation:N"))
     )
     pairs = link[link["org_a"] != link["org_b"]]
     partners = pd.concat(
@@ -2106,7 +2111,7 @@ def balance_chart(
     text = (
         alt.Chart(_records(shown))
         .mark_text(align="left", dx=3, fontSize=9, color=_TEXT)
-        .encode(x=x, y=y, yOffset=offset, text="count_text:N")
+        .encode(x=x, y=y, yOffset=offset, text=alt.Text("count_text:N"))
     )
     layers = [bars, text]
     hidden_rows = full[full[present].isna().all(axis=1)]["sector"].tolist()
@@ -2121,7 +2126,7 @@ def balance_chart(
         layers.append(
             alt.Chart(_records(flags))
             .mark_text(align="left", dx=18, fontSize=10, fontWeight="bold", color="#C00000")
-            .encode(x=x, y=y, text="flag:N")
+            .encode(x=x, y=y, text=alt.Text("flag:N"))
         )
     parts = []
     for row in full.itertuples():
