@@ -461,6 +461,10 @@ def _problems_from(error: ValidationError) -> list[tuple[KeyPath, str]]:
     return unique
 
 
+# libyaml's parser when PyYAML was built with it: about seven times faster, same nodes and marks.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_strategy(path: str | Path) -> Strategy:
     """Read and validate a strategy YAML file.
 
@@ -475,7 +479,7 @@ def load_strategy(path: str | Path) -> Strategy:
     if not path.exists():
         raise ConfigError("file not found", file=path)
     text = decode_text(path.read_bytes(), path)
-    loader = yaml.SafeLoader(text)
+    loader = _SAFE_LOADER(text)
     try:
         root = loader.get_single_node()
         if root is None:
