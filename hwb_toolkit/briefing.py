@@ -134,6 +134,11 @@ class Briefing:
     generated_at: str = field(
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
     )
+    #: Section contexts built ahead by :func:`hwb_toolkit.sections.prepare_sections`; each is
+    #: used once by the next :meth:`show` of that section, then built afresh.
+    prepared_sections: dict = field(default_factory=dict, repr=False, compare=False)
+    #: Charts of the indicator sections (spine, trends), built once and kept as figures.
+    figures: dict = field(default_factory=dict, repr=False, compare=False)
 
     # The sections (context builders and rendering) live in hwb_toolkit.sections,
     # so this class stays a plain container of results.
@@ -309,11 +314,10 @@ def build_briefing(
         belongs_to_area(shared.actions["area_code"], area_code, home).to_numpy(bool)
     ].reset_index(drop=True)
 
-    voices = analyse_voices(contributions, votes, strategy)
     previous = None
     if previous_summary and Path(previous_summary).is_file():
         previous = json.loads(Path(previous_summary).read_text(encoding="utf-8"))
-    return Briefing(
+    known = dict(
         area_code=area_code,
         area_name=area_name,
         parent_name=parent_name if isinstance(parent_code, str) else None,
@@ -321,15 +325,36 @@ def build_briefing(
         strategy=strategy,
         indicators=summary,
         indicator_data=indicator_data,
-        voices=voices,
         actions=actions,
+        previous_summary=previous,
+        suppress_below=suppress_below,
+        figures={},
+    )
+    if charts_in_child_process:
+        # The spine and trend charts need only the indicator tables: queue them before the
+        # voices and actions are analysed (about 0.8 s), so the child draws them meanwhile.
+        # The briefing made for this has no analysis yet; only its charts are kept.
+        from hwb_toolkit.sections import queue_indicator_charts
+
+        queue_indicator_charts(
+            Briefing(**known, voices=None, coverage=None, gaps=None, connections=None, loop=None)
+        )
+    voices = analyse_voices(contributions, votes, strategy)
+    briefing = Briefing(
+        **known,
+        voices=voices,
         coverage=coverage(strategy, actions),
         gaps=gaps(strategy, actions, summary, voices.priorities if len(voices.priorities) else None),
         connections=connections(actions, strategy),
         loop=loop_closure(voices.priorities, actions),
-        previous_summary=previous,
-        suppress_below=suppress_below,
     )
+    if charts_in_child_process:
+        # Queue the other sections' charts too: the child draws while this process builds
+        # the rest, instead of each section waiting for its own charts before the next.
+        from hwb_toolkit.sections import prepare_sections
+
+        prepare_sections(briefing)
+    return briefing
 
 
 def analyse_voices(contributions: pd.DataFrame, votes: pd.DataFrame, strategy: Strategy) -> VoicesView:

@@ -44,14 +44,26 @@ def indicator_sentence(briefing: Briefing, row: dict) -> str:
 
 
 def _trend_figure(briefing: Briefing, row: dict) -> dict:
-    area, england = area_series(briefing, row["indicator_id"], row["sex"], row["age"])
-    chart = charts.trend_chart(
-        area,
-        england[["period", "period_sortable", "value"]],
-        title=f"{series_label(row)}: {briefing.area_name} and England",
-        y_title=_axis_title(row["unit"]),
-    )
-    return narrative.chart_figure(chart)
+    key = ("trend", row["indicator_id"], row["sex"], row["age"])
+    if key not in briefing.figures:
+        area, england = area_series(briefing, row["indicator_id"], row["sex"], row["age"])
+        chart = charts.trend_chart(
+            area,
+            england[["period", "period_sortable", "value"]],
+            title=f"{series_label(row)}: {briefing.area_name} and England",
+            y_title=_axis_title(row["unit"]),
+        )
+        briefing.figures[key] = narrative.chart_figure(chart)
+    return briefing.figures[key]
+
+
+def queue_indicator_charts(briefing: Briefing) -> None:
+    """Build the spine chart and every trend chart now, so they are drawn (in the background)
+    while the rest of the briefing is analysed. Needs only the briefing's indicator tables."""
+    _glance_figure(briefing)
+    for row in briefing.indicators.to_dict("records"):
+        if _text(row.get("objective")) is not None:  # objective_context shows only these
+            _trend_figure(briefing, row)
 
 
 def _axis_title(unit: str) -> str:
@@ -71,22 +83,7 @@ def title_context(briefing: Briefing) -> dict:
 
 def glance_context(briefing: Briefing) -> dict:
     """The spine chart of every indicator against England and the range of areas."""
-    summary = briefing.indicators
-    data = briefing.indicator_data
-    area_type = data.loc[data["area_code"] == briefing.area_code, "area_type"].iloc[0]
-    latest = data.merge(
-        summary[["indicator_id", "sex", "age", "period"]], on=["indicator_id", "sex", "age", "period"]
-    )
-    latest = latest[(latest["area_type"] == area_type) | (latest["area_code"] == "E92000001")]
-    latest = latest.merge(summary[["indicator_id", "sex", "age", "polarity"]].drop_duplicates(),
-                          on=["indicator_id", "sex", "age"])
-    persons = summary[summary["sex"] == "Persons"].drop_duplicates("indicator_id")
-    distribution = charts.spine_distribution(
-        latest[latest["sex"] == "Persons"].drop_duplicates(["indicator_id", "area_code"]),
-        area_type=area_type,
-    )
-    chart = charts.spine_chart(persons, distribution, area_name=briefing.area_name,
-                               title=f"{briefing.area_name} compared with England")
+    persons = _glance_persons(briefing)
     labels = persons["compared_to_england"]  # the rows the chart shows, so words and chart agree
     return {
         "counts": {
@@ -96,8 +93,36 @@ def glance_context(briefing: Briefing) -> dict:
             "other": int((~labels.isin(BETTER_LABELS | WORSE_LABELS | {"Similar"})).sum()),
             "total": int(len(labels)),
         },
-        **narrative.chart_figure(chart),
+        **_glance_figure(briefing),
     }
+
+
+def _glance_persons(briefing: Briefing) -> pd.DataFrame:
+    summary = briefing.indicators
+    return summary[summary["sex"] == "Persons"].drop_duplicates("indicator_id")
+
+
+def _glance_figure(briefing: Briefing) -> dict:
+    """The spine chart, built once per briefing."""
+    if ("glance",) in briefing.figures:
+        return briefing.figures[("glance",)]
+    summary = briefing.indicators
+    data = briefing.indicator_data
+    area_type = data.loc[data["area_code"] == briefing.area_code, "area_type"].iloc[0]
+    latest = data.merge(
+        summary[["indicator_id", "sex", "age", "period"]], on=["indicator_id", "sex", "age", "period"]
+    )
+    latest = latest[(latest["area_type"] == area_type) | (latest["area_code"] == "E92000001")]
+    latest = latest.merge(summary[["indicator_id", "sex", "age", "polarity"]].drop_duplicates(),
+                          on=["indicator_id", "sex", "age"])
+    distribution = charts.spine_distribution(
+        latest[latest["sex"] == "Persons"].drop_duplicates(["indicator_id", "area_code"]),
+        area_type=area_type,
+    )
+    chart = charts.spine_chart(_glance_persons(briefing), distribution, area_name=briefing.area_name,
+                               title=f"{briefing.area_name} compared with England")
+    briefing.figures[("glance",)] = narrative.chart_figure(chart)
+    return briefing.figures[("glance",)]
 
 
 # --- headline ------------------------------------------------------------------------
@@ -584,6 +609,28 @@ def section_context(briefing: Briefing, section: str, **extra: Any) -> dict:
     return builder(briefing, **extra)
 
 
+def _prepared_key(section: str, extra: dict) -> tuple:
+    return (section, *sorted(extra.items()))
+
+
+def prepare_sections(briefing: Briefing) -> None:
+    """Build the context of every section, in the briefing's order, ahead of showing any.
+
+    Charts are queued for drawing as their sections are built (see
+    :func:`hwb_toolkit.charts.svg_later`), so building them all first lets a
+    drawing process work through the queue while this one builds the rest;
+    :func:`render_section` then uses each prepared context once.
+    """
+    for section in SECTIONS:
+        for extra in ({"objective": o} for o in briefing.objectives) if section == "objective" else [{}]:
+            briefing.prepared_sections[_prepared_key(section, extra)] = section_context(
+                briefing, section, **extra
+            )
+
+
 def render_section(briefing: Briefing, section: str, **extra: Any):
     """One section as an ``IPython.display.HTML`` object, from its template."""
-    return narrative.show(section, **section_context(briefing, section, **extra))
+    context = briefing.prepared_sections.pop(_prepared_key(section, extra), None)
+    if context is None:
+        context = section_context(briefing, section, **extra)
+    return narrative.show(section, **context)

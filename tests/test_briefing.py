@@ -26,6 +26,7 @@ from hwb_toolkit.sections import (
     gap_sentences,
     headline_items,
     published_themes,
+    render_section,
     section_context,
 )
 
@@ -110,6 +111,29 @@ def test_objective_sections_show_each_indicator_sentence_and_chart(home):
         assert narrative.format_value(row["value"], row["unit"]) in html
     assert html.count("<svg") >= len(rows)
     assert context["themes"] and all(q["attribution"] for t in context["themes"] for q in t["quotes"])
+
+
+def test_sections_built_ahead_are_the_ones_shown_and_used_once(workspace, home):
+    ahead = build_briefing(workspace, HOME, "2026-11", charts_in_child_process=True)
+    # The spine and every trend chart shown are built once, ahead, and kept.
+    shown_rows = ahead.indicators[ahead.indicators["objective"].notna()]
+    assert set(ahead.figures) == {("glance",)} | {
+        ("trend", r["indicator_id"], r["sex"], r["age"]) for r in shown_rows.to_dict("records")
+    }
+    keys = set(ahead.prepared_sections)
+    assert ("glance",) in keys and ("data_notes",) in keys
+    assert {key for key in keys if key[0] == "objective"} == {
+        ("objective", ("objective", o)) for o in ahead.objectives
+    }
+    # The page built ahead is the page built on demand (charts drawn in the child process).
+    for key in sorted(keys):
+        section, extra = key[0], dict(key[1:])
+        shown = render_section(ahead, section, **extra).data
+        assert (section, *sorted(extra.items())) not in ahead.prepared_sections
+        assert shown == narrative.render(section, **section_context(home, section, **extra))
+    assert not ahead.prepared_sections
+    # Without a drawing process nothing is built ahead.
+    assert not home.prepared_sections
 
 
 def test_hostile_contribution_text_is_escaped_in_sections(workspace):
