@@ -33,17 +33,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.apps.conftest import (  # noqa: E402 - the tests' server and browser helpers
+    BARE_PAGE,
     DESKTOP,
     PAGE_SELECTOR,
     launch_voila,
-    notebook_json,
 )
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-BARE_PAGE = notebook_json(
-    "import ipywidgets as widgets",
-    "box = widgets.Dropdown(options=['a', 'b'], description='Pick')\nbox.add_class('hwb-page')\nbox",
-)
 LOAD_TIMEOUT_MS = 60_000
 
 

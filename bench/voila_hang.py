@@ -53,8 +53,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -63,20 +61,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.apps.conftest import (  # noqa: E402 - the tests' server and browser helpers
+    BARE_PAGE,
     DESKTOP,
     PAGE_SELECTOR,
     VoilaServer,
     free_port,
-    notebook_json,
+    wait_until_answering,
 )
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-BARE_PAGE = notebook_json(
-    "import ipywidgets as widgets",
-    "box = widgets.Dropdown(options=['a', 'b'], description='Pick')\nbox.add_class('hwb-page')\nbox",
-)
 PACKAGES = ("ipykernel", "pyzmq", "jupyter_client", "voila", "nbclient", "tornado")
-SERVER_START_TIMEOUT_S = 60
 PROBE_TAG = "hwb-hang-probe"
 
 #: Runs in the server's interpreter: optionally disables the executor fix, instruments
@@ -188,20 +182,7 @@ def start_server(python: str, workspace: Path, reports: Path, pages: Path, log_d
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT,
                                    cwd=log_dir, env=env)
-    server = VoilaServer(port, workspace, reports, pages, None, process, log_path)
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
-        try:
-            with urllib.request.urlopen(f"{server.base_url}/voila/static/", timeout=2):
-                return server
-        except urllib.error.HTTPError:
-            return server  # it answered
-        except OSError:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"server did not answer within {SERVER_START_TIMEOUT_S} s:\n{server.log()}")
+    return wait_until_answering(VoilaServer(port, workspace, reports, pages, None, process, log_path))
 
 
 def kernel_interpreters(pid: int) -> set[str]:

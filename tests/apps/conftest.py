@@ -140,11 +140,16 @@ def launch_voila(
         env={**os.environ, **(env or {})},
     )
     log_file.close()
-    server = VoilaServer(port, workspace, reports, pages, token, process, log_path)
+    return wait_until_answering(VoilaServer(port, workspace, reports, pages, token, process, log_path))
+
+
+def wait_until_answering(server: VoilaServer) -> VoilaServer:
+    """Return ``server`` once it answers HTTP; stop it and raise (with its log) if it exits
+    or stays silent for :data:`SERVER_START_TIMEOUT_S`."""
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"hwb serve exited with {process.returncode}:\n{server.log()}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"hwb serve exited with {server.process.returncode}:\n{server.log()}")
         try:
             with urllib.request.urlopen(f"{server.base_url}/voila/static/", timeout=2):
                 pass
@@ -242,6 +247,13 @@ def notebook_json(*cells: str) -> str:
                                        "language": "python"}
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     return nbformat.writes(notebook)
+
+
+#: The smallest page: one widget, no toolkit code (server and kernel behaviour on their own).
+BARE_PAGE = notebook_json(
+    "import ipywidgets as widgets",
+    "box = widgets.Dropdown(options=['a', 'b'], description='Pick')\nbox.add_class('hwb-page')\nbox",
+)
 
 
 # --- browser ---------------------------------------------------------------------------------

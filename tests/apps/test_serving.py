@@ -18,7 +18,7 @@ import pytest
 
 from hwb_toolkit.apps import serve
 
-from .conftest import PAGE_SELECTOR, REPO_ROOT, notebook_json, wait_for_page
+from .conftest import BARE_PAGE, PAGE_SELECTOR, REPO_ROOT, notebook_json, wait_for_page
 
 # --- fast: the pieces -------------------------------------------------------------------------
 
@@ -119,10 +119,6 @@ RAISING_BUILDER_PAGE = notebook_json(
     "def broken():\n"
     "    raise KeyError('another secret detail')\n"
     "page = show_page(broken)"
-)
-BARE_PAGE = notebook_json(
-    "import ipywidgets as widgets",
-    "box = widgets.Dropdown(options=['a', 'b'], description='Pick')\nbox.add_class('hwb-page')\nbox",
 )
 
 
