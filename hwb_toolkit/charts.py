@@ -468,7 +468,7 @@ def _row_bars(
     )
     placed = segments.merge(rows[["row", "y_bar", "y_bar2"]], on="row", how="left")
     encoding = dict(
-        x=x("start"), x2=alt.X2("end:Q"), y=y("y_bar"), y2="y_bar2:Q", color=colour, tooltip=tooltip
+        x=x("start"), x2=alt.X2("end:Q"), y=y("y_bar"), y2=alt.Y2("y_bar2:Q"), color=colour, tooltip=tooltip
     )
     if stroke_field:
         encoding["strokeWidth"] = alt.condition(f"datum.{stroke_field}", alt.value(2), alt.value(0))
@@ -784,9 +784,9 @@ def spine_chart(
         .mark_rect()
         .encode(
             x=x("x"),
-            x2="x2:Q",
+            x2=alt.X2("x2:Q"),
             y=y("y_bar"),
-            y2="y_bar2:Q",
+            y2=alt.Y2("y_bar2:Q"),
             color=alt.Color(
                 "band:N",
                 scale=alt.Scale(domain=["outer", "middle"], range=[_BAND_OUTER, _BAND_INNER]),
@@ -797,7 +797,7 @@ def spine_chart(
     centre_layer = (
         alt.Chart(_records(drawn[["x_england", "y_bar", "y_bar2"]]))
         .mark_rule(color=_BENCHMARK, strokeWidth=2)
-        .encode(x=x("x_england"), y=y("y_bar"), y2="y_bar2:Q")
+        .encode(x=x("x_england"), y=y("y_bar"), y2=alt.Y2("y_bar2:Q"))
     )
     markers = spine[spine["has_spine"] & spine["value"].notna()].assign(
         value_text=lambda d: d["value"].map(_fmt),
@@ -1224,7 +1224,7 @@ def comparison_chart(
                 .encode(
                     x=alt.X("value:Q", scale=x_scale, axis=x_axis, title=y_title),
                     y=alt.Y("y:Q", scale=y_scale, axis=_HIDDEN),
-                    y2="y2:Q",
+                    y2=alt.Y2("y2:Q"),
                 )
             )
         height = int(np.ceil(total))
@@ -1957,8 +1957,8 @@ def network_chart(
             .encode(
                 x=x,
                 y=y,
-                x2="x2:Q",
-                y2="y2:Q",
+                x2=alt.X2("x2:Q"),
+                y2=alt.Y2("y2:Q"),
                 strokeWidth=alt.StrokeWidth(
                     "shared:Q", scale=alt.Scale(range=[0.8, 4]), legend=None
                 ),
