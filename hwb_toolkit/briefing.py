@@ -57,12 +57,7 @@ BETTER_LABELS = {"Better", "Best"}
 
 def compute_shared_tables(workspace: Workspace) -> SharedTables:
     """Read the workspace once and summarise every area's indicators in one grouped pass."""
-    data = workspace.indicators
-    data = data[data["category_type"].isna()].reset_index(drop=True)
-    strategy = workspace.strategy
-    summaries = summarise_all_areas(
-        data, polarity=strategy.polarity(), trend_method=_trend_methods(strategy)
-    )
+    data, summaries = indicator_tables(workspace)
     return SharedTables(
         indicator_data=data,
         summaries=summaries,
@@ -70,6 +65,18 @@ def compute_shared_tables(workspace: Workspace) -> SharedTables:
         votes=workspace.votes(),
         actions=workspace.actions(),
     )
+
+
+def indicator_tables(workspace: Workspace) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The workspace's indicator rows (all persons and sexes; no category breakdowns) and
+    every area's summary of them, as in :class:`SharedTables`."""
+    data = workspace.indicators
+    data = data[data["category_type"].isna()].reset_index(drop=True)
+    strategy = workspace.strategy
+    summaries = summarise_all_areas(
+        data, polarity=strategy.polarity(), trend_method=_trend_methods(strategy)
+    )
+    return data, summaries
 
 
 def prepare_shared_tables(workspace: str | Path, period: str, folder: str | Path) -> None:
@@ -287,9 +294,12 @@ def build_briefing(
         charts.warm_up()
     ws = Workspace.open(workspace)
     strategy = ws.strategy
-    shared = SharedTables.load(prepared) if prepared else compute_shared_tables(ws)
+    # Without prepared tables, the indicators are read first and the voices and actions only
+    # after the indicator charts are queued, so the chart process starts drawing sooner.
+    shared = SharedTables.load(prepared) if prepared else None
+    data, summaries = (shared.indicator_data, shared.summaries) if shared else indicator_tables(ws)
 
-    summary = shared.summaries[shared.summaries["area_code"] == area_code]
+    summary = summaries[summaries["area_code"] == area_code]
     if summary.empty:
         raise InputError(f"area {area_code!r} has no indicator data in the workspace", column="area_code")
     summary = with_strategy_columns(summary.reset_index(drop=True), strategy)
@@ -301,18 +311,8 @@ def build_briefing(
     area_name, parent_code = str(first["area_name"]), first["parent_code"]
     parent_name = None if pd.isna(first["parent_name"]) else str(first["parent_name"])
 
-    data = shared.indicator_data
     relevant = data["indicator_id"].isin(summary["indicator_id"])
     indicator_data = data[relevant].reset_index(drop=True)
-
-    home = strategy.home_area
-    contributions = shared.contributions[
-        belongs_to_area(shared.contributions["area_code"], area_code, home).to_numpy(bool)
-    ].reset_index(drop=True)
-    votes = shared.votes if (home is None or home == area_code) else shared.votes.iloc[0:0]
-    actions = shared.actions[
-        belongs_to_area(shared.actions["area_code"], area_code, home).to_numpy(bool)
-    ].reset_index(drop=True)
 
     previous = None
     if previous_summary and Path(previous_summary).is_file():
@@ -325,23 +325,39 @@ def build_briefing(
         strategy=strategy,
         indicators=summary,
         indicator_data=indicator_data,
-        actions=actions,
         previous_summary=previous,
         suppress_below=suppress_below,
         figures={},
     )
     if charts_in_child_process:
         # The spine and trend charts need only the indicator tables: queue them before the
-        # voices and actions are analysed (about 0.8 s), so the child draws them meanwhile.
-        # The briefing made for this has no analysis yet; only its charts are kept.
+        # voices and actions are read and analysed (about 1 s), so the child draws them
+        # meanwhile. The briefing made for this has no analysis yet; only its charts are kept.
         from hwb_toolkit.sections import queue_indicator_charts
 
         queue_indicator_charts(
-            Briefing(**known, voices=None, coverage=None, gaps=None, connections=None, loop=None)
+            Briefing(
+                **known, actions=None, voices=None, coverage=None, gaps=None, connections=None,
+                loop=None,
+            )
         )
+
+    home = strategy.home_area
+    all_contributions = shared.contributions if shared else ws.contributions()
+    contributions = all_contributions[
+        belongs_to_area(all_contributions["area_code"], area_code, home).to_numpy(bool)
+    ].reset_index(drop=True)
+    all_votes = shared.votes if shared else ws.votes()
+    votes = all_votes if (home is None or home == area_code) else all_votes.iloc[0:0]
+    all_actions = shared.actions if shared else ws.actions()
+    actions = all_actions[
+        belongs_to_area(all_actions["area_code"], area_code, home).to_numpy(bool)
+    ].reset_index(drop=True)
+
     voices = analyse_voices(contributions, votes, strategy)
     briefing = Briefing(
         **known,
+        actions=actions,
         voices=voices,
         coverage=coverage(strategy, actions),
         gaps=gaps(strategy, actions, summary, voices.priorities if len(voices.priorities) else None),

@@ -619,9 +619,11 @@ def prepare_sections(briefing: Briefing) -> None:
     Charts are queued for drawing as their sections are built (see
     :func:`hwb_toolkit.charts.svg_later`), so building them all first lets a
     drawing process work through the queue while this one builds the rest;
-    :func:`render_section` then uses each prepared context once.
+    :func:`render_section` then uses each prepared context once. Sections with
+    charts come first, so that the last chart is queued as early as possible.
     """
-    for section in SECTIONS:
+    charted = ("objective", "consensus", "conversations")
+    for section in [*charted, *(name for name in SECTIONS if name not in charted)]:
         for extra in ({"objective": o} for o in briefing.objectives) if section == "objective" else [{}]:
             briefing.prepared_sections[_prepared_key(section, extra)] = section_context(
                 briefing, section, **extra

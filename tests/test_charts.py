@@ -457,6 +457,11 @@ def test_network_chart_describes_links_and_rejects_unknown_organisations(built):
     assert "Network of 5 organisations and 4 links" in text
     assert "Most connected: Age UK Leeds (3 partners)" in text
     assert "Working alone: Youth Club." in text
+    labels = [row["label"] for row in layer_with(built["network"], "label")]
+    # Long names are shortened for the label (whole in the tooltip layer and the text above).
+    assert "NHS West Yorkshire…" in labels and "Leeds City Council" in labels
+    assert all(len(label) <= 19 for label in labels)
+    assert "NHS West Yorkshire ICB" in {row["organisation"] for row in layer_with(built["network"], "sector")}
     edges = csv(EDGES)
     edges.loc[3, "org_b"] = "Nobody"
     with pytest.raises(InputError) as error:
