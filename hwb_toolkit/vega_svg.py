@@ -59,7 +59,7 @@ def title_text(spec: dict) -> str:
     return str(title)
 
 
-def spec_to_svg(spec: dict, vl_version: str) -> str:
+def spec_to_svg(spec: dict, vl_version: str | None) -> str:
     """The Vega-Lite ``spec`` as one self-contained ``<svg>`` element.
 
     The root carries the spec's ``description`` as ``aria-label`` (with
@@ -125,12 +125,15 @@ def _renderer() -> Executor:
         return _RENDERER
 
 
-def start_process(vl_version: str) -> None:
+def start_process(vl_version: str | None = None) -> None:
     """Draw charts from now on in one child process, started (and warmed) now in the background.
 
-    For a run that draws many charts in a row (the briefing). Idempotent. The
-    child is started with ``spawn`` (forking a kernel that has threads is not
-    safe) and ends with this process.
+    For a run that draws many charts in a row (the briefing), which starts it
+    before importing pandas and Altair so that it warms up meanwhile (this
+    module imports neither). ``vl_version``: the Vega-Lite version of the
+    warm-up chart (None: vl-convert's newest); each chart names its own.
+    Idempotent. The child is started with ``spawn`` (forking a kernel that has
+    threads is not safe) and ends with this process.
     """
     global _RENDERER
     with _LOCK:

@@ -30,6 +30,9 @@ previous_summary: str = ""  # last month's summary.json for this area; empty whe
 suppress_below: int = 5  # counts from 1 to suppress_below - 1 are hidden in anything published
 
 # %%
+from hwb_toolkit.vega_svg import start_process as start_drawing_process
+
+start_drawing_process()  # charts are drawn in a second process, which warms up while the toolkit loads
 from hwb_toolkit.briefing import build_briefing
 
 briefing = build_briefing(
