@@ -452,6 +452,19 @@ def test_network_layout_is_deterministic_and_pulls_partners_together():
     assert charts.network_layout(nodes, edges, seed=1).ne(first).any().any()
 
 
+def test_builders_leave_altairs_own_checks_on_for_other_charts():
+    # Builders switch Altair's check-at-construction off while they run (their charts are
+    # validated in test_every_chart_validates_and_fits_a_phone); an analyst's chart is still
+    # checked afterwards, also after a builder has failed.
+    charts.network_chart(csv(NODES), csv(EDGES))
+    edges = csv(EDGES)
+    edges.loc[3, "org_b"] = "Nobody"
+    with pytest.raises(InputError):
+        charts.network_chart(csv(NODES), edges)
+    with pytest.raises(Exception, match="invalid value for `filled`"):
+        alt.Chart().mark_point(filled="yes")
+
+
 def test_network_chart_describes_links_and_rejects_unknown_organisations(built):
     text = charts.text_alternative(built["network"])
     assert "Network of 5 organisations and 4 links" in text
