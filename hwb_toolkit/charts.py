@@ -85,6 +85,7 @@ _ROW_LINE, _ROW_BAR, _ROW_GAP = 13, 14, 10  # labelled rows: label line, bar, ga
 # Text is wrapped and shortened here (``_wrap``, ``_shorten``) rather than with Vega's
 # ``limit``: vl-convert measures text glyph by glyph, and a limit measures each line again.
 _NODE_LABEL_CHARS = 19  # a network label: about 95 px at 9 px (average glyph 0.55 em)
+_OVERLAP_FROM_PERIODS = 13  # trend charts with this many periods or more thin out their labels
 
 #: Fingertips' comparison colours. Better/Similar/Worse, Lower/Higher and Not compared
 #: are the Fingertips site's own (fingertips-open ``colours``: better, same, worse,
@@ -985,12 +986,13 @@ def trend_chart(
     for column in ("value", "lower", "upper"):
         points[column + "_text"] = points[column].map(_fmt)
 
-    x = alt.X(
-        "period:O",
-        sort=order,
-        title="Period",
-        axis=alt.Axis(labelAngle=0 if len(order) <= 5 else -45, labelOverlap="greedy"),
-    )
+    # Slanted period labels overlap only when there are many (about 24 on a phone-width
+    # chart); below _OVERLAP_FROM_PERIODS Vega is not asked to check, which saves about a
+    # fifth of the time to draw a trend chart and changes nothing drawn.
+    axis = alt.Axis(labelAngle=0 if len(order) <= 5 else -45)
+    if len(order) >= _OVERLAP_FROM_PERIODS:
+        axis.labelOverlap = "greedy"
+    x = alt.X("period:O", sort=order, title="Period", axis=axis)
     y_scale = alt.Scale(zero=False)
     shown = points[points["value"].notna()]
     layers = []

@@ -327,6 +327,25 @@ def test_spine_chart_description_counts_the_comparisons():
 # --- trends and comparisons ---------------------------------------------------------
 
 
+@pytest.mark.parametrize(("years", "thinned"), [(8, False), (30, True)])
+def test_trend_chart_thins_period_labels_only_when_they_would_overlap(years, thinned):
+    periods = [str(year) for year in range(1995, 1995 + years)]
+    series = pd.DataFrame({
+        "period": periods,
+        "period_sortable": [int(p) * 10000 for p in periods],
+        "value": np.linspace(20, 25, years),
+        "lower_ci95": np.linspace(19, 24, years),
+        "upper_ci95": np.linspace(21, 26, years),
+        "compared_to_england": "Similar",
+    })
+    england = series[["period", "period_sortable"]].assign(value=22.0)
+    svg = charts.to_svg(charts.trend_chart(series, england))
+    labels = [p for p in periods if f">{p}</text>" in svg]  # axis labels, not aria text
+    hidden = [p for p in periods if f'opacity="0">{p}</text>' in svg]  # thinned out by Vega
+    assert labels == periods
+    assert bool(hidden) is thinned and "1995" not in hidden
+
+
 def test_trend_chart_orders_periods_and_skips_missing_values():
     chart = charts.trend_chart(csv(SERIES), csv(ENGLAND))
     points = layer_with(chart, "lower_text")
