@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -70,6 +71,29 @@ def timed(function) -> tuple[float, float]:
     return time.perf_counter() - started, cpu() - started_cpu
 
 
+def phases(report: Path, started: float, finished: float) -> dict[str, float]:
+    """Where one run's wall time went (seconds), from the cell times Papermill records in the
+    executed notebook; ``started``/``finished`` are the run's ends as epoch seconds."""
+    cells = [
+        cell for cell in nbformat.read(report / "briefing.ipynb", as_version=4).cells
+        if cell.metadata.get("papermill", {}).get("start_time")
+    ]
+    tags = [cell.metadata.get("tags", []) for cell in cells]
+    first_main = next(i for i, t in enumerate(tags) if "injected-parameters" in t) + 1
+    code = [i for i in range(first_main, len(cells)) if cells[i].cell_type == "code"]
+
+    def stamp(cell, key: str) -> float:
+        return datetime.fromisoformat(cell.metadata["papermill"][key]).timestamp()
+
+    main = code[0]
+    return {
+        "to the first cell (kernel start)": stamp(cells[0], "start_time") - started,
+        "first code cell (imports and work)": stamp(cells[main], "end_time") - stamp(cells[main], "start_time"),
+        "other cells": stamp(cells[-1], "end_time") - stamp(cells[main], "end_time"),
+        "after the last cell (kernel stop, HTML)": finished - stamp(cells[-1], "end_time"),
+    }
+
+
 def bench_single(workspace: Path, scratch: Path, rounds: int) -> None:
     floors = {
         "import hwb_toolkit": floor_notebook(scratch / "floor_root.ipynb", "hwb_toolkit"),
@@ -79,15 +103,20 @@ def bench_single(workspace: Path, scratch: Path, rounds: int) -> None:
     cpu: dict[str, list[float]] = {name: [] for name in wall}
     out = scratch / "single"
 
-    def record(name: str, measured: tuple[float, float]) -> None:
+    parts: dict[str, list[dict[str, float]]] = {name: [] for name in wall}
+
+    def record(name: str, notebook: Path | None, folder: Path) -> None:
+        started = time.time()
+        report = []
+        measured = timed(lambda: report.append(build_report(workspace, HOME, PERIOD, folder, notebook=notebook)))
+        parts[name].append(phases(report[0], started, time.time()))
         wall[name].append(measured[0])
         cpu[name].append(measured[1])
 
     for round_ in range(rounds):
         for name, notebook in floors.items():
-            folder = out / name.replace(" ", "_")
-            record(name, timed(lambda nb=notebook, to=folder: build_report(workspace, HOME, PERIOD, to, notebook=nb)))
-        record("briefing", timed(lambda: build_report(workspace, HOME, PERIOD, out / "briefing")))
+            record(name, notebook, out / name.replace(" ", "_"))
+        record("briefing", None, out / "briefing")
         print(f"  round {round_ + 1}: " + ", ".join(
             f"{k} {wall[k][-1]:.2f} s (CPU {cpu[k][-1]:.2f} s)" for k in wall), flush=True)
     print("\nOne briefing (home area, with voices, actions and 21 charts) against its floor:")
@@ -96,6 +125,10 @@ def bench_single(workspace: Path, scratch: Path, rounds: int) -> None:
             ratios = [b / f for b, f in zip(times["briefing"], times[name], strict=True)]
             print(f"  {what:4}: briefing {statistics.median(times['briefing']):.2f} s vs floor [{name}] "
                   f"{statistics.median(times[name]):.2f} s: ratio {statistics.median(ratios):.2f}x (goal <= 1.5x)")
+    print("  where the time goes (median seconds):")
+    for phase in parts["briefing"][0]:
+        print(f"    {phase:42}" + "".join(
+            f"  {name} {statistics.median(p[phase] for p in parts[name]):.2f}" for name in ("briefing", *floors)))
     print(f"  load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
