@@ -297,7 +297,10 @@ def build_briefing(
     # Without prepared tables, the indicators are read first and the voices and actions only
     # after the indicator charts are queued, so the chart process starts drawing sooner.
     shared = SharedTables.load(prepared) if prepared else None
-    data, summaries = (shared.indicator_data, shared.summaries) if shared else indicator_tables(ws)
+    if shared is not None:
+        data, summaries = shared.indicator_data, shared.summaries
+    else:
+        data, summaries = indicator_tables(ws)
 
     summary = summaries[summaries["area_code"] == area_code]
     if summary.empty:
@@ -343,13 +346,13 @@ def build_briefing(
         )
 
     home = strategy.home_area
-    all_contributions = shared.contributions if shared else ws.contributions()
+    all_contributions = shared.contributions if shared is not None else ws.contributions()
     contributions = all_contributions[
         belongs_to_area(all_contributions["area_code"], area_code, home).to_numpy(bool)
     ].reset_index(drop=True)
-    all_votes = shared.votes if shared else ws.votes()
+    all_votes = shared.votes if shared is not None else ws.votes()
     votes = all_votes if (home is None or home == area_code) else all_votes.iloc[0:0]
-    all_actions = shared.actions if shared else ws.actions()
+    all_actions = shared.actions if shared is not None else ws.actions()
     actions = all_actions[
         belongs_to_area(all_actions["area_code"], area_code, home).to_numpy(bool)
     ].reset_index(drop=True)
