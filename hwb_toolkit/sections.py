@@ -17,6 +17,7 @@ import pandas as pd
 from hwb_toolkit import charts, narrative
 from hwb_toolkit.briefing import BETTER_LABELS, WORSE_LABELS, area_series
 from hwb_toolkit.prepared import series_label
+from hwb_toolkit.schema import ENGLAND_CODE
 
 if TYPE_CHECKING:
     from hwb_toolkit.briefing import Briefing
@@ -112,7 +113,7 @@ def _glance_figure(briefing: Briefing) -> dict:
     latest = data.merge(
         summary[["indicator_id", "sex", "age", "period"]], on=["indicator_id", "sex", "age", "period"]
     )
-    latest = latest[(latest["area_type"] == area_type) | (latest["area_code"] == "E92000001")]
+    latest = latest[(latest["area_type"] == area_type) | (latest["area_code"] == ENGLAND_CODE)]
     latest = latest.merge(summary[["indicator_id", "sex", "age", "polarity"]].drop_duplicates(),
                           on=["indicator_id", "sex", "age"])
     distribution = charts.spine_distribution(
