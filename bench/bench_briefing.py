@@ -80,12 +80,11 @@ def phases(report: Path, started: float, finished: float) -> dict[str, float]:
     ]
     tags = [cell.metadata.get("tags", []) for cell in cells]
     first_main = next(i for i, t in enumerate(tags) if "injected-parameters" in t) + 1
-    code = [i for i in range(first_main, len(cells)) if cells[i].cell_type == "code"]
+    main = next(i for i in range(first_main, len(cells)) if cells[i].cell_type == "code")
 
     def stamp(cell, key: str) -> float:
         return datetime.fromisoformat(cell.metadata["papermill"][key]).timestamp()
 
-    main = code[0]
     return {
         "to the first cell (kernel start)": stamp(cells[0], "start_time") - started,
         "first code cell (imports and work)": stamp(cells[main], "end_time") - stamp(cells[main], "start_time"),

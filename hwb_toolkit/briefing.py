@@ -335,7 +335,8 @@ def build_briefing(
     if charts_in_child_process:
         # The spine and trend charts need only the indicator tables: queue them before the
         # voices and actions are read and analysed (about 1 s), so the child draws them
-        # meanwhile. The briefing made for this has no analysis yet; only its charts are kept.
+        # meanwhile. The briefing made for this has no analysis yet; its charts are kept in
+        # the ``figures`` dict it shares (through ``known``) with the briefing returned.
         from hwb_toolkit.sections import queue_indicator_charts
 
         queue_indicator_charts(

@@ -615,7 +615,7 @@ def _prepared_key(section: str, extra: dict) -> tuple:
 
 
 def prepare_sections(briefing: Briefing) -> None:
-    """Build the context of every section, in the briefing's order, ahead of showing any.
+    """Build the context of every section ahead of showing any.
 
     Charts are queued for drawing as their sections are built (see
     :func:`hwb_toolkit.charts.svg_later`), so building them all first lets a
