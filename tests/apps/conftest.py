@@ -268,6 +268,9 @@ class WatchedPage:
     requests: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    #: Every console message as "type: text", and the websockets the page opened.
+    console: list[str] = field(default_factory=list)
+    websockets: list[str] = field(default_factory=list)
 
     def external_requests(self) -> list[str]:
         """Requests to anywhere but 127.0.0.1 (``data:``/``blob:``/``about:`` are local)."""
@@ -308,6 +311,8 @@ def open_page(browser) -> Iterator[Callable[..., WatchedPage]]:
             if message.type == "error" else None,
         )
         page.on("pageerror", lambda error: watched.page_errors.append(str(error)))
+        page.on("console", lambda message: watched.console.append(f"{message.type}: {message.text}"))
+        page.on("websocket", lambda socket: watched.websockets.append(socket.url))
         opened.append(watched)
         if url is not None:
             page.goto(url, wait_until=wait_until, timeout=PAGE_TIMEOUT_S * 1000)
@@ -321,12 +326,37 @@ def open_page(browser) -> Iterator[Callable[..., WatchedPage]]:
             pass
 
 
-def wait_for_page(page, selector: str = PAGE_SELECTOR, timeout_s: float = PAGE_TIMEOUT_S) -> float:
-    """Wait until ``selector`` is visible in ``page``; returns the seconds waited.
-    Raises Playwright's TimeoutError when it never appears."""
+def wait_for_page(page, selector: str = PAGE_SELECTOR, timeout_s: float = PAGE_TIMEOUT_S,
+                  server: VoilaServer | None = None) -> float:
+    """Wait until ``selector`` is visible in ``page`` (a Playwright page or a
+    :class:`WatchedPage`); returns the seconds waited.
+
+    When it never appears, fails with what the page showed instead (e.g. Voila's
+    "Executing 1 of 2"), for a :class:`WatchedPage` its console and websockets, and,
+    given the ``server``, the end of its log: a stuck load must say where it stuck.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    watched = page if isinstance(page, WatchedPage) else None
+    page = watched.page if watched is not None else page
     start = time.monotonic()
-    page.wait_for_selector(selector, state="visible", timeout=timeout_s * 1000)
-    return time.monotonic() - start
+    try:
+        page.wait_for_selector(selector, state="visible", timeout=timeout_s * 1000)
+        return time.monotonic() - start
+    except PlaywrightTimeoutError:
+        pass  # described below, outside the handler, so that the report is not a chain
+    try:
+        shown = " ".join(page.inner_text("body", timeout=5000).split())[:600]
+    except PlaywrightTimeoutError:
+        shown = "(the page has no body yet)"
+    seen = (f"\nconsole (last 20): {watched.console[-20:]}\nwebsockets: {watched.websockets}"
+            if watched is not None else "")
+    log = server.log()[-3000:] if server is not None else "(no server given)"
+    pytest.fail(
+        f"{selector} not visible after {timeout_s:.0f} s at {page.url}\n"
+        f"the page shows: {shown!r}{seen}\nthe end of the server log:\n{log}",
+        pytrace=False,
+    )
 
 
 @pytest.fixture

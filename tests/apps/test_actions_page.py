@@ -23,6 +23,8 @@ from hwb_toolkit.apps.actions import (
 from hwb_toolkit.errors import InputError
 from hwb_toolkit.io.workspace import Workspace, init_workspace
 
+from .conftest import wait_for_page
+
 SCRIPT_TITLE = "<script>alert(1)</script> Bus buddies for the leisure centre"
 
 
@@ -251,7 +253,7 @@ def test_actions_page_in_the_browser(tmp_path, start_voila, open_page, screensho
     dialogs: list[str] = []
     for watched in (desktop, phone):
         watched.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        watched.page.wait_for_selector(".hwb-page", state="visible", timeout=40_000)
+        wait_for_page(watched, server=server)
     page_ = desktop.page
     expect(page_.locator(".hwb-actions-list")).to_contain_text("Led walks from GP surgeries")
 

@@ -249,7 +249,7 @@ def test_explorer_in_the_browser(voila_server, open_page, screenshot):
     data = ExplorerData(voila_server.workspace, voila_server.reports)
     watched = open_page(voila_server.page_url("explorer.ipynb"))
     page = watched.page
-    wait_for_page(page)
+    wait_for_page(watched, server=voila_server)
     page.wait_for_selector(f'.hwb-spine [data-area="{HOME}"] svg', timeout=60000)
     objective = data.objectives()[0][1]
     narrative = page.inner_text(".hwb-narrative")
@@ -281,7 +281,7 @@ def test_explorer_in_the_browser(voila_server, open_page, screenshot):
     assert watched.errors() == []
 
     phone = open_page(voila_server.page_url("explorer.ipynb"), PHONE)
-    wait_for_page(phone.page)
+    wait_for_page(phone, server=voila_server)
     phone.page.wait_for_selector(".hwb-spine svg", timeout=60000)
     width = phone.page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 2, "the page scrolls sideways at phone width"
@@ -297,7 +297,7 @@ def test_the_explorer_loads_thirty_times_in_a_row(voila_server, open_page):
     for _ in range(30):
         watched = open_page(voila_server.page_url("explorer.ipynb"))
         try:
-            seconds.append(wait_for_page(watched.page))
+            seconds.append(wait_for_page(watched, server=voila_server))
             assert watched.errors() == []
         finally:
             watched.page.close(run_before_unload=True)

@@ -233,7 +233,7 @@ def test_a_failing_page_shows_a_friendly_message_not_a_traceback(
     server = start_voila(served_workspace, reports=tmp_path / "reports", pages=pages)
 
     watched = open_page(server.page_url("raising_builder.ipynb"))
-    wait_for_page(watched.page, ".hwb-page-error")
+    wait_for_page(watched, ".hwb-page-error", server=server)
     text = watched.page.inner_text("body")
     assert "Sorry, something went wrong" in text
     assert "KeyError" not in text and "another secret detail" not in text
@@ -255,10 +255,10 @@ def test_a_failing_page_shows_a_friendly_message_not_a_traceback(
     assert "secret detail" not in watched.page.content()
 
 
-def _load_once(open_page, url, selector=PAGE_SELECTOR):
+def _load_once(open_page, server, url, selector=PAGE_SELECTOR):
     watched = open_page(url)
     try:
-        return wait_for_page(watched.page, selector)
+        return wait_for_page(watched, selector, server=server)
     finally:
         # Closing with beforeunload sends Voila's shutdown beacon, so kernels do not pile up.
         watched.page.close(run_before_unload=True)
@@ -273,7 +273,7 @@ def test_thirty_fresh_loads_of_a_bare_page_all_show_the_widget(
     server = start_voila(served_workspace, reports=tmp_path / "reports", pages=pages)
     seconds = []
     for _ in range(30):
-        seconds.append(_load_once(open_page, server.page_url("bare.ipynb")))
+        seconds.append(_load_once(open_page, server, server.page_url("bare.ipynb")))
         time.sleep(0.2)
     assert len(seconds) == 30
     print(f"bare page: 30/30 loads, median {sorted(seconds)[15]:.2f} s, max {max(seconds):.2f} s")
@@ -288,10 +288,10 @@ def test_with_preheat_a_workshop_page_opened_late_still_works(
     server = start_voila(served_workspace, reports=tmp_path / "reports",
                          extra_args=["--preheat", "--VoilaExecutor.timeout=8"])
     warm = open_page(server.page_url("explorer.ipynb"))
-    wait_for_page(warm.page)  # the pools are filled by now
+    wait_for_page(warm, server=server)  # the pools are filled by now
     time.sleep(10)
     watched = open_page(server.page_url("workshop.ipynb"))
-    wait_for_page(watched.page)
+    wait_for_page(watched, server=server)
     text = watched.page.inner_text("body")
     assert "took too long" not in text and "could not be prepared" not in text
 
@@ -300,7 +300,7 @@ def test_with_preheat_a_workshop_page_opened_late_still_works(
 @pytest.mark.slow
 def test_closing_a_page_shuts_its_kernel_down(voila_server, open_page):
     watched = open_page(voila_server.page_url("explorer.ipynb"))
-    wait_for_page(watched.page)
+    wait_for_page(watched, server=voila_server)
     config = watched.page.evaluate(
         "() => JSON.parse(document.getElementById('jupyter-config-data').textContent)"
     )

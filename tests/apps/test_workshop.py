@@ -47,6 +47,8 @@ from hwb_toolkit.apps.workshop import (
 )
 from hwb_toolkit.io.workspace import Workspace, init_workspace
 
+from .conftest import wait_for_page
+
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 
@@ -557,7 +559,7 @@ def test_workshop_in_two_browsers_live(tmp_path, start_voila, open_page, screens
     facilitator = open_page(url + ("&" if "?" in url else "?") + f"facilitator={CODE}")
     dialogs = [_watch_dialogs(w) for w in (alice, bob, facilitator)]
     for watched in (alice, bob, facilitator):
-        watched.page.wait_for_selector(".hwb-page", state="visible", timeout=40_000)
+        wait_for_page(watched, server=server)
     a, b, f = alice.page, bob.page, facilitator.page
     for page_ in (a, b, f):
         expect(page_.get_by_label("Workshop session")).to_have_value("River walk workshop")
