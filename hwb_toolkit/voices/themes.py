@@ -306,11 +306,15 @@ def find_themes(
     if keywords and open_rows.any():
         theme_ids = list(keywords)
         hits = np.zeros((n, len(theme_ids)), dtype=np.int64)
-        candidate = clean[open_rows]
+        candidate = clean[open_rows].tolist()
         for column, theme_id in enumerate(theme_ids):
             pattern = keyword_regex(keywords[theme_id])
             if pattern is not None:
-                hits[open_rows, column] = candidate.str.count(pattern).to_numpy()
+                # Counted with the compiled pattern: pandas' Series.str.count re-parses a
+                # pattern it cannot hand to Arrow (lookarounds) on every call.
+                hits[open_rows, column] = [
+                    sum(1 for _ in pattern.finditer(text)) for text in candidate
+                ]
         best = hits.argmax(axis=1)  # argmax takes the first of equal counts: taxonomy order
         matched = open_rows & (hits.max(axis=1) > 0)
         theme[matched] = np.asarray(theme_ids, dtype=object)[best[matched]]
