@@ -14,7 +14,7 @@ Two server modes:
 
 - default: ``hwb serve`` as shipped, with :func:`hwb_toolkit.apps.serve.install_executor_fix`
   (the page renderer waits for the reply to Voila's ``VOILA_KERNEL_ID`` request before it
-  sends the first cell).
+  sends the first cell, and waits for replies in half-second slices).
 - ``--stock``: the same server with that fix replaced by a no-op, i.e. Voila 0.5.13's own
   kernel start (the ``_xsrf`` cookie fix stays, so kernels are still freed when a page
   closes).
@@ -39,8 +39,10 @@ Run (one server at a time; the browser runs from the venv that has Playwright)::
     .venv/bin/python bench/voila_hang.py --page both --preheat ...    # Explorer too, warm pool
 
 Prints, per run: interpreter, package versions in the server's interpreter, mode, page,
-loads, hangs (and how many recovered, after how long), median and max load time, and
-each probe line. Exits 1 if any load hung.
+loads, hangs (and how many recovered, after how long), how many kernel replies the
+renderer found only by its periodic look at the socket (``check_shell_in_slices``: a
+missed wake-up, recovered within half a second, so not a hang), median and max load time,
+and each probe line. Exits 1 if any load hung.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from hwb_toolkit.apps.serve import LATE_REPLY_MESSAGE  # noqa: E402 - after sys.path
 from tests.apps.conftest import (  # noqa: E402 - the tests' server and browser helpers
     BARE_PAGE,
     DESKTOP,
@@ -263,12 +266,13 @@ def report(python: str, versions: dict, mode: str, loads: list[Load], kernels: s
     for page in sorted({load.page for load in loads}):
         mine = [load for load in loads if load.page == page]
         hung = [load for load in mine if load.hung]
+        late = sum(LATE_REPLY_MESSAGE in probe for load in mine for probe in load.probes)
         recovered = [load.seconds for load in hung if load.seconds is not None]
         times = [load.seconds for load in mine if load.seconds is not None]
         line = (f"   {page}: loads {len(mine)}, hangs {len(hung)}"
                 f" ({len(recovered)} recovered"
                 + (f" after {', '.join(f'{s:.0f}' for s in recovered)} s" if recovered else "")
-                + ")")
+                + f"), replies found by the periodic check {late}")
         if times:
             line += f", median {statistics.median(times):.2f} s, max {max(times):.2f} s"
         print(line)
@@ -326,7 +330,8 @@ def main() -> int:
                         seconds, hung = load_page(browser, server.page_url(name),
                                                   options.hang_after, options.wait_max)
                         probes = [line for line in server.log()[log_before:].splitlines()
-                                  if PROBE_TAG in line and "executor fix" not in line]
+                                  if (PROBE_TAG in line and "executor fix" not in line)
+                                  or LATE_REPLY_MESSAGE in line]
                         loads.append(Load(name.removesuffix(".ipynb"), seconds, hung, probes))
                         if hung or number % 25 == 0:
                             shown = "never" if seconds is None else f"{seconds:.1f} s"

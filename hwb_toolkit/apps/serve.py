@@ -34,25 +34,33 @@ call (port, token, folders):
 - **Token.** ``token=None`` serves without one (the default host is 127.0.0.1 only);
   with a token every request must carry it (``?token=...`` once; a cookie after that).
 
-The page renderer waits for each kernel reply before sending the next request
-(:func:`install_executor_fix`; see there for why).
+The page renderer waits for each kernel reply before sending the next request, and
+looks at the kernel's shell socket at least every :data:`SHELL_CHECK_SECONDS` while it
+waits (:func:`install_executor_fix`; see there for why).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from markupsafe import Markup
 
 APP_PAGES = ("explorer.ipynb", "workshop.ipynb", "actions.ipynb")
+#: Longest wait on the page kernel's shell socket before the renderer looks at the socket
+#: itself (seconds); see :func:`check_shell_in_slices`.
+SHELL_CHECK_SECONDS = 0.5
+#: What the server log says when a reply was only found by that look (a missed wake-up).
+LATE_REPLY_MESSAGE = "hwb-toolkit: a kernel reply was found only by the periodic check"
 DEFAULT_PORT = 8866
 DEFAULT_HOST = "127.0.0.1"
 APPS_DIR = Path(__file__).resolve().parent
@@ -246,6 +254,9 @@ async def _kernel_start_one_request_at_a_time(self, nb, kernel_id, kernel_future
     500 with Voila's own executor, 100 of those with kernels leaking, 150 with this
     change -- and 0 in 150 on 7.4). Adapted from Voila (BSD-3-Clause, (c) Voila
     contributors).
+
+    The client's shell waits are also cut into slices (:func:`check_shell_in_slices`), so a
+    reply whose wake-up was missed costs at most one slice, and is logged.
     """
     from jupyter_core.utils import ensure_async
     from voila.execute import VoilaExecutor
@@ -258,6 +269,7 @@ async def _kernel_start_one_request_at_a_time(self, nb, kernel_id, kernel_future
         show_tracebacks=self.voila_configuration.show_tracebacks,
     )
     self.executor.kc = await self.executor.async_start_new_kernel_client()
+    check_shell_in_slices(self.executor.kc.shell_channel, self.executor.log)
     if nb.metadata.kernelspec["language"] == "python":
         msg_id = await ensure_async(self.executor.kc.execute(
             f'import os\nos.environ["{ENV_VARIABLE.VOILA_KERNEL_ID}"]="{kernel_id}"\n',
@@ -268,10 +280,54 @@ async def _kernel_start_one_request_at_a_time(self, nb, kernel_id, kernel_future
     return kernel_id
 
 
+def check_shell_in_slices(channel, log: logging.Logger | None = None,
+                          slice_seconds: float = SHELL_CHECK_SECONDS) -> None:
+    """Make ``channel.get_msg(timeout)`` (a kernel client's shell channel) wait in slices of
+    at most ``slice_seconds``, so that a reply whose wake-up was missed is picked up within
+    one slice instead of at the end of the whole wait (a cell's 120 s).
+
+    Why: pyzmq learns of a new message from the socket's edge-triggered file descriptor.
+    Anything that processes the socket's commands outside pyzmq's asyncio wrapper (e.g.
+    jupyter_client's ``Session.send``, which sends through a plain shadow of the same
+    socket) consumes that edge, and a message that arrived just before is then not
+    announced. When a slice ends, pyzmq polls the socket itself and finds such a message.
+    The FIELD-NOTES saw this as a page stuck at "Executing 1 of 2". Each reply found that
+    way is logged as a warning on ``log`` (default: this module's logger) with
+    :data:`LATE_REPLY_MESSAGE`, so it stays visible, not hidden.
+    ``timeout=None`` still waits for ever; the overall timeout is unchanged.
+    """
+    from queue import Empty
+
+    wait_once = channel.get_msg
+    log = log or logging.getLogger(__name__)
+
+    async def get_msg(timeout: float | None = None, **kwargs):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            this_slice = slice_seconds if left is None else min(slice_seconds, left)
+            started = time.monotonic()
+            try:
+                message = await wait_once(timeout=this_slice, **kwargs)
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+                continue
+            if this_slice > 0 and time.monotonic() - started >= 0.95 * this_slice:
+                log.warning(
+                    "%s (%s after %.2f s)", LATE_REPLY_MESSAGE,
+                    message.get("msg_type", "?"), time.monotonic() - started,
+                )
+            return message
+
+    channel.get_msg = get_msg
+
+
 def install_executor_fix() -> None:
     """Make Voila's page renderer wait for every kernel reply (see
-    :func:`_kernel_start_one_request_at_a_time`). Idempotent; applied by ``hwb serve`` and,
-    on Binder, by this module's Jupyter server extension."""
+    :func:`_kernel_start_one_request_at_a_time`) and look at the shell socket at least every
+    :data:`SHELL_CHECK_SECONDS` while it waits (:func:`check_shell_in_slices`). Idempotent;
+    applied by ``hwb serve`` and, on Binder, by this module's Jupyter server extension."""
     from voila.notebook_renderer import NotebookRenderer
 
     NotebookRenderer._jinja_kernel_start = _kernel_start_one_request_at_a_time

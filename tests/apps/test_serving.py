@@ -391,3 +391,86 @@ def test_executor_fix_reads_the_kernel_id_reply_before_the_first_cell(tmp_path):
         pending, printed = pool.submit(lambda: asyncio.run(run())).result(timeout=120)
     assert pending is False
     assert printed.strip() == "kernel-42"
+
+
+def _reply_after_a_missed_wake_up(sliced: bool) -> tuple[str, float]:
+    """A kernel reply lands on a waiting client's socket while the event loop is busy, and a
+    plain send through the same socket (as jupyter_client's ``Session.send`` does) consumes
+    the socket's wake-up before the loop sees it. Returns what the wait gave and when."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+    from queue import Empty
+
+    import zmq
+    import zmq.asyncio
+    from jupyter_client.channels import AsyncZMQSocketChannel
+    from jupyter_client.session import Session
+
+    async def run() -> tuple[str, float]:
+        kernel_side = zmq.Context.instance().socket(zmq.ROUTER)
+        port = kernel_side.bind_to_random_port("tcp://127.0.0.1")
+        client_side = zmq.asyncio.Context.instance().socket(zmq.DEALER)
+        client_side.connect(f"tcp://127.0.0.1:{port}")
+        session = Session(key=b"test")
+        channel = AsyncZMQSocketChannel(client_side, session)
+        if sliced:
+            serve.check_shell_in_slices(channel, slice_seconds=0.3)
+        try:
+            session.send(channel.socket, "kernel_info_request")
+            identity = kernel_side.recv_multipart()[0]
+            waiting = asyncio.ensure_future(channel.get_msg(timeout=2))
+            await asyncio.sleep(0.1)  # the wait now watches the socket's file descriptor
+            session.send(kernel_side, "kernel_info_reply", {}, ident=identity)
+            time.sleep(0.2)  # the loop is busy: the reply arrives unseen
+            zmq.Socket.shadow(client_side.underlying).get(zmq.EVENTS)  # the edge is consumed
+            started = time.monotonic()
+            try:
+                message = await waiting
+            except Empty:
+                return "nothing", time.monotonic() - started
+            return message["msg_type"], time.monotonic() - started
+        finally:
+            client_side.close(0)
+            kernel_side.close(0)
+
+    # a thread of its own: Playwright's sync API may hold this thread's event loop
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(run())).result(timeout=60)
+
+
+def test_a_reply_whose_wake_up_was_missed_is_found_within_one_slice(caplog):
+    # Unsliced, the reply sits unread until the whole wait ends (for a page cell: 120 s).
+    what, seconds = _reply_after_a_missed_wake_up(sliced=False)
+    assert what == "kernel_info_reply" and seconds > 1.5
+    with caplog.at_level("WARNING", logger=serve.__name__):
+        what, seconds = _reply_after_a_missed_wake_up(sliced=True)
+    assert what == "kernel_info_reply" and seconds < 0.6
+    assert serve.LATE_REPLY_MESSAGE in caplog.text
+
+
+def test_a_sliced_wait_still_ends_at_its_own_timeout():
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+    from queue import Empty
+
+    import zmq
+    import zmq.asyncio
+    from jupyter_client.channels import AsyncZMQSocketChannel
+    from jupyter_client.session import Session
+
+    async def run() -> float:
+        socket = zmq.asyncio.Context.instance().socket(zmq.DEALER)
+        socket.connect("tcp://127.0.0.1:9")  # nobody answers
+        channel = AsyncZMQSocketChannel(socket, Session(key=b"test"))
+        serve.check_shell_in_slices(channel, slice_seconds=0.3)
+        started = time.monotonic()
+        try:
+            with pytest.raises(Empty):
+                await channel.get_msg(timeout=1.0)
+            return time.monotonic() - started
+        finally:
+            socket.close(0)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        waited = pool.submit(lambda: asyncio.run(run())).result(timeout=60)
+    assert 0.95 <= waited < 1.6
