@@ -313,7 +313,11 @@ def check_shell_in_slices(channel, log: logging.Logger | None = None,
                 if deadline is not None and time.monotonic() >= deadline:
                     raise
                 continue
-            if this_slice > 0 and time.monotonic() - started >= 0.95 * this_slice:
+            # pyzmq ends a wait at its timer (never earlier) and then polls the socket itself;
+            # a reply announced in time resolves the wait before the timer. So a reply that
+            # comes back no sooner than the slice was found by that poll (or was announced so
+            # late, on a very busy server, that the timer was due as well).
+            if this_slice > 0 and time.monotonic() - started >= this_slice:
                 log.warning(
                     "%s (%s after %.2f s)", LATE_REPLY_MESSAGE,
                     message.get("msg_type", "?"), time.monotonic() - started,
