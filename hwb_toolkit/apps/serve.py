@@ -292,9 +292,9 @@ def check_shell_in_slices(channel, log: logging.Logger | None = None,
     socket) consumes that edge, and a message that arrived just before is then not
     announced. When a slice ends, pyzmq polls the socket itself and finds such a message.
     The FIELD-NOTES describe a page stuck at "Executing 1 of 2" with the reply already on
-    the socket: a miss of this kind (what consumed the edge there is not known). Each reply found that
-    way is logged as a warning on ``log`` (default: this module's logger) with
-    :data:`LATE_REPLY_MESSAGE`, so it stays visible, not hidden.
+    the socket: a miss of this kind (what consumed the edge there is not known). Each
+    reply found that way is logged as a warning on ``log`` (default: this module's
+    logger) with :data:`LATE_REPLY_MESSAGE`, so it stays visible, not hidden.
     ``timeout=None`` still waits for ever; the overall timeout is unchanged.
     """
     from queue import Empty
