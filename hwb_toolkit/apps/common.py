@@ -1,4 +1,4 @@
-"""Helpers every partner page uses: friendly errors, escaped text, layout, charts, paths.
+"""Helpers every partner page uses: friendly errors, escaped text, layout, paths.
 
 Role: floor 4 (UI). The pages (Explorer, Workshop, Actions) build ipywidgets trees
 from these pieces so that they look and fail alike:
@@ -10,8 +10,8 @@ from these pieces so that they look and fail alike:
   A :class:`~hwb_toolkit.errors.HwbError` is explained (file name, row, column,
   message); anything else is "something went wrong" (the detail goes to the log only).
 - **Contributed text is never HTML.** :func:`escape` and :func:`text_html` are the
-  only ways text enters a ``widgets.HTML``; :func:`chart_html` is the only way markup
-  does, and it accepts only our own SVG (checked by ``narrative.trusted_svg``).
+  only ways text enters a ``widgets.HTML``; the only other markup is our own charts'
+  SVG, checked by ``narrative.trusted_svg`` (the sections' ``PendingChart``).
 - **Phone width and keyboard.** :func:`row` wraps (flex-wrap) and :func:`column`
   is 100% wide; :func:`dropdown` and the other inputs are real, labelled widgets.
 - **Where things are.** A page reads the workspace from ``HWB_WORKSPACE`` and the
@@ -315,25 +315,3 @@ def dropdown(
     if value is not None:
         box.value = value
     return box
-
-
-def chart_html(chart: Any, *, caption: bool = True) -> widgets.HTML:
-    """An Altair chart from :mod:`hwb_toolkit.charts` as a static SVG figure.
-
-    The SVG is made offline by vl-convert and checked by ``narrative.trusted_svg``
-    (no scripts, no external references); the text alternative is shown as the
-    caption (``caption=False`` keeps it only in the SVG's ``aria-label``).
-    """
-    return widgets.HTML(value=chart_markup(chart, caption=caption),
-                        layout=widgets.Layout(max_width="100%"))
-
-
-def chart_markup(chart: Any, *, caption: bool = True) -> str:
-    """The ``<figure>`` markup :func:`chart_html` shows."""
-    from hwb_toolkit import charts
-    from hwb_toolkit.narrative import trusted_svg
-
-    svg = str(trusted_svg(charts.to_svg(chart)))
-    text = charts.text_alternative(chart)
-    figcaption = f"<figcaption>{escape(text)}</figcaption>" if caption and text else ""
-    return f"<figure>{svg}{figcaption}</figure>"
