@@ -285,6 +285,12 @@ class WatchedPage:
                 outside.append(url)
         return outside
 
+    def record_console(self, message) -> None:
+        """Playwright's ``console`` event: every message is kept, errors also apart."""
+        self.console.append(f"{message.type}: {message.text}")
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
     def errors(self) -> list[str]:
         """Console errors and uncaught page exceptions."""
         return self.console_errors + self.page_errors
@@ -305,13 +311,8 @@ def open_page(browser) -> Iterator[Callable[..., WatchedPage]]:
         page = context.new_page()
         watched = WatchedPage(page, context)
         page.on("request", lambda request: watched.requests.append(request.url))
-        page.on(
-            "console",
-            lambda message: watched.console_errors.append(message.text)
-            if message.type == "error" else None,
-        )
+        page.on("console", watched.record_console)
         page.on("pageerror", lambda error: watched.page_errors.append(str(error)))
-        page.on("console", lambda message: watched.console.append(f"{message.type}: {message.text}"))
         page.on("websocket", lambda socket: watched.websockets.append(socket.url))
         opened.append(watched)
         if url is not None:
