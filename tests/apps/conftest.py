@@ -360,6 +360,17 @@ def wait_for_page(page, selector: str = PAGE_SELECTOR, timeout_s: float = PAGE_T
     )
 
 
+def run_in_own_loop(scenario: Callable, timeout: float | None = None):
+    """Run ``scenario()`` (an async function) with ``asyncio.run`` in a thread of its own
+    and return its result (waiting at most ``timeout`` seconds): the session's Playwright
+    keeps an event loop marked as running in the main thread, where asyncio.run would refuse."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(scenario())).result(timeout=timeout)
+
+
 @pytest.fixture
 def screenshot() -> Callable[..., Path]:
     """Factory: ``screenshot(page, "explorer-desktop")`` saves test-output/<name>.png."""

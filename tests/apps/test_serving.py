@@ -18,7 +18,14 @@ import pytest
 
 from hwb_toolkit.apps import serve
 
-from .conftest import BARE_PAGE, PAGE_SELECTOR, REPO_ROOT, notebook_json, wait_for_page
+from .conftest import (
+    BARE_PAGE,
+    PAGE_SELECTOR,
+    REPO_ROOT,
+    notebook_json,
+    run_in_own_loop,
+    wait_for_page,
+)
 
 # --- fast: the pieces -------------------------------------------------------------------------
 
@@ -387,11 +394,7 @@ def test_executor_fix_reads_the_kernel_id_reply_before_the_first_cell(tmp_path):
             await manager.shutdown_kernel(now=True)
 
     outputs: list = []
-    # a thread of its own: Playwright's sync API may hold this thread's event loop
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending, printed = pool.submit(lambda: asyncio.run(run())).result(timeout=120)
+    pending, printed = run_in_own_loop(run, timeout=120)
     assert pending is False
     assert printed.strip() == "kernel-42"
 
@@ -402,7 +405,6 @@ def _reply_after_a_missed_wake_up(sliced: bool, missed: bool = True) -> tuple[st
     the socket's wake-up before the loop sees it (``missed=False``: nothing consumes it).
     Returns what the wait gave and when."""
     import asyncio
-    from concurrent.futures import ThreadPoolExecutor
     from queue import Empty
 
     import zmq
@@ -438,9 +440,7 @@ def _reply_after_a_missed_wake_up(sliced: bool, missed: bool = True) -> tuple[st
             client_side.close(0)
             kernel_side.close(0)
 
-    # a thread of its own: Playwright's sync API may hold this thread's event loop
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(run())).result(timeout=60)
+    return run_in_own_loop(run, timeout=60)
 
 
 def test_a_reply_whose_wake_up_was_missed_is_found_within_one_slice(caplog):
@@ -460,8 +460,6 @@ def test_a_reply_whose_wake_up_was_missed_is_found_within_one_slice(caplog):
 
 
 def test_a_sliced_wait_still_ends_at_its_own_timeout():
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
     from queue import Empty
 
     import zmq
@@ -482,6 +480,5 @@ def test_a_sliced_wait_still_ends_at_its_own_timeout():
         finally:
             socket.close(0)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        waited = pool.submit(lambda: asyncio.run(run())).result(timeout=60)
+    waited = run_in_own_loop(run, timeout=60)
     assert 0.95 <= waited < 1.6

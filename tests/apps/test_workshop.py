@@ -47,7 +47,7 @@ from hwb_toolkit.apps.workshop import (
 )
 from hwb_toolkit.io.workspace import Workspace, init_workspace
 
-from .conftest import wait_for_page
+from .conftest import run_in_own_loop, wait_for_page
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -629,11 +629,3 @@ def test_workshop_in_two_browsers_live(tmp_path, start_voila, open_page, screens
         assert watched.errors() == []
     assert time.monotonic() - started < 60
 
-
-def run_in_own_loop(scenario):
-    """Run an async scenario in a thread of its own: the session's Playwright keeps an
-    event loop marked as running in the main thread, where asyncio.run would refuse."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(scenario())).result()
