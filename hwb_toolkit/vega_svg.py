@@ -49,25 +49,30 @@ _WARM_UP_SPEC = {
 }
 
 
-def title_text(spec: dict) -> str:
-    """A Vega-Lite spec's title as one line of text ("" if none)."""
+def title_text(spec: dict, part: str = "text") -> str:
+    """A Vega-Lite spec's title (``part="subtitle"``: its subtitle) as one line of text ("" if none)."""
     title = spec.get("title", "")
     if isinstance(title, dict):
-        title = title.get("text", "")
+        title = title.get(part, "")
+    elif part != "text":
+        title = ""
     if isinstance(title, list):
         title = " ".join(title)
     return str(title)
 
 
-def spec_to_svg(spec: dict, vl_version: str | None) -> str:
+def spec_to_svg(spec: dict, vl_version: str | None, *, draw_title: bool = True) -> str:
     """The Vega-Lite ``spec`` as one self-contained ``<svg>`` element.
 
     The root carries the spec's ``description`` as ``aria-label`` (with
     ``role="graphics-document document"``) and the title and description as
-    ``<title>`` and ``<desc>``. Raises :class:`HwbError` if the SVG would fetch
-    anything (an ``href``/``src``/``url()`` that is not a local ``#`` reference).
+    ``<title>`` and ``<desc>``. ``draw_title=False``: the title and subtitle are
+    left out of the drawing (the caller shows them as text; the ``<title>`` is
+    kept). Raises :class:`HwbError` if the SVG would fetch anything (an
+    ``href``/``src``/``url()`` that is not a local ``#`` reference).
     """
-    svg = vlc.vegalite_to_svg(spec, vl_version=vl_version)
+    drawn = spec if draw_title else {key: value for key, value in spec.items() if key != "title"}
+    svg = vlc.vegalite_to_svg(drawn, vl_version=vl_version)
     match = _OPEN_SVG.match(svg)
     if match is None:
         raise HwbError("vl-convert returned something that is not an SVG")
@@ -96,12 +101,17 @@ def spec_to_png(spec: dict, vl_version: str, scale: float = 1) -> bytes:
 class SvgJob:
     """A chart being drawn in the background; :meth:`result` waits for its SVG.
 
-    If the renderer process dies (killed, out of memory), the chart is drawn
-    here instead, so a lost helper process never loses a chart.
+    ``title`` and ``subtitle``: the spec's, as text; ``draws_title``: whether the
+    SVG shows them. If the renderer process dies (killed, out of memory), the
+    chart is drawn here instead, so a lost helper process never loses a chart.
     """
 
-    def __init__(self, future: Future | None, spec: dict, vl_version: str) -> None:
+    def __init__(
+        self, future: Future | None, spec: dict, vl_version: str, draw_title: bool = True
+    ) -> None:
         self._future, self._spec, self._vl_version = future, spec, vl_version
+        self.draws_title = draw_title
+        self.title, self.subtitle = title_text(spec), title_text(spec, "subtitle")
 
     def result(self) -> str:
         if self._future is not None:
@@ -109,7 +119,7 @@ class SvgJob:
                 return self._future.result()
             except BrokenExecutor:
                 pass  # the renderer process died: draw it here
-        return spec_to_svg(self._spec, self._vl_version)
+        return spec_to_svg(self._spec, self._vl_version, draw_title=self.draws_title)
 
 
 _LOCK = threading.Lock()
@@ -170,13 +180,13 @@ def warm_up(vl_version: str) -> None:
     _renderer().submit(spec_to_svg, _WARM_UP_SPEC, vl_version)
 
 
-def render_later(spec: dict, vl_version: str) -> SvgJob:
+def render_later(spec: dict, vl_version: str, *, draw_title: bool = True) -> SvgJob:
     """:func:`spec_to_svg` on the background renderer; returns at once."""
     try:
-        future = _renderer().submit(spec_to_svg, spec, vl_version)
+        future = _renderer().submit(spec_to_svg, spec, vl_version, draw_title=draw_title)
     except BrokenExecutor:  # the renderer process died earlier: draw here, when asked
         future = None
-    return SvgJob(future, spec, vl_version)
+    return SvgJob(future, spec, vl_version, draw_title)
 
 
 def shutdown() -> None:

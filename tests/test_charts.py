@@ -471,6 +471,27 @@ def test_network_layout_is_deterministic_and_pulls_partners_together():
     assert charts.network_layout(nodes, edges, seed=1).ne(first).any().any()
 
 
+def test_layers_are_combined_exactly_as_altair_would(built, monkeypatch):
+    # charts._layer skips alt.layer's copies when there is nothing to lift: every builder's
+    # spec must be the same as alt.layer's, data rows included.
+    through_altair = []
+    real_layer = alt.layer
+    monkeypatch.setattr(alt, "layer", lambda *layers: through_altair.append(layers) or real_layer(*layers))
+    all_charts()
+    assert through_altair == []  # every builder's layers take the short way
+    monkeypatch.undo()
+    monkeypatch.setattr(charts, "_layer", alt.layer)
+    with_altair = all_charts()
+    assert [name for name, chart in built.items() if isinstance(chart, alt.LayerChart)]
+    for name, chart in built.items():
+        assert chart.to_dict() == with_altair[name].to_dict(), name
+    # A layer Altair would change (here: two layers sharing one data source) goes through it.
+    base = alt.Chart(pd.DataFrame({"x": [1, 2]})).encode(x="x:Q")
+    shared = charts._layer(base.mark_point(), base.mark_rule())
+    assert shared.to_dict() == alt.layer(base.mark_point(), base.mark_rule()).to_dict()
+    assert "data" in shared.to_dict() and "data" not in shared.to_dict()["layer"][0]
+
+
 def test_builders_leave_altairs_own_checks_on_for_other_charts():
     # Builders switch Altair's check-at-construction off while they run (their charts are
     # validated in test_every_chart_validates_and_fits_a_phone); an analyst's chart is still

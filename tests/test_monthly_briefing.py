@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import pandas as pd
@@ -109,6 +110,12 @@ def test_report_has_sections_and_sentences_matching_the_engine(batch, workspace,
         else:
             assert narrative.format_value(row["value"], row["unit"]) in sentence
         assert _escaped(sentence) in html, sentence
+    # Each chart's title is page text just above its drawing (and in the SVG's <title>).
+    charts = re.findall(r'<div class="hwb-chart"><p class="hwb-chart-title">([^<]+)</p>.*?<svg', html, re.S)
+    assert len(charts) == html.count("<svg") >= 1 + len(briefing.indicators)
+    assert f"{_escaped(briefing.area_name)} compared with England" in charts
+    svg_titles = {unescape(t) for t in re.findall(r"<svg[^>]*><title>([^<]*)</title>", html)}
+    assert {unescape(title) for title in charts} <= svg_titles
     assert "import " not in html and "build_briefing" not in html  # no code cells
     summary = json.loads((out / PERIOD / area / "summary.json").read_text())
     assert summary["area_code"] == area and len(summary["headline"]) >= 1

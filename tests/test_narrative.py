@@ -804,6 +804,34 @@ def test_chart_figure_embeds_a_real_chart():
     assert external_references(page) == []
 
 
+def test_chart_figure_shows_the_title_as_escaped_text_above_the_drawing():
+    import altair as alt
+
+    chart = (
+        alt.Chart(pd.DataFrame({"x": [1, 2]}))
+        .mark_point()
+        .encode(x="x")
+        .properties(
+            title=alt.TitleParams(["Leeds <b>&", "England"], subtitle="Two <i>points</i>"),
+            description="Two points.",
+        )
+    )
+    markup = str(narrative.chart_figure(chart)["chart_svg"])
+    heading, svg = markup.split("<svg", 1)
+    assert heading == (
+        '<p class="hwb-chart-title">Leeds &lt;b&gt;&amp; England</p>'
+        '<p class="hwb-chart-subtitle">Two &lt;i&gt;points&lt;/i&gt;</p>'
+    )
+    assert "<title>Leeds &lt;b&gt;&amp; England</title>" in svg  # the SVG still names itself
+    assert ">England<" not in svg and "points&lt;/i&gt;<" not in svg  # not drawn twice
+    page = render(
+        "objective", **objective_context(
+            indicators=[{"name": "N", "sentence": "S", **narrative.chart_figure(chart)}]
+        )
+    )
+    assert '<div class="hwb-chart"><p class="hwb-chart-title">Leeds &lt;b&gt;&amp; England</p>' in page
+
+
 # --- small numbers -------------------------------------------------------------------
 
 

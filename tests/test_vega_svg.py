@@ -36,6 +36,19 @@ def test_svg_carries_its_text_alternative_escaped():
     assert ">Ex</text>" in svg
 
 
+def test_a_chart_drawn_without_its_title_still_names_itself():
+    untitled = vega_svg.spec_to_svg(SPEC, _VL_VERSION, draw_title=False)
+    assert "<title>Two &lt;points&gt; &amp; a line</title>" in untitled
+    assert "<tspan>Two &lt;points&gt;</tspan>" in vega_svg.spec_to_svg(SPEC, _VL_VERSION)
+    assert "&lt;points&gt;</tspan>" not in untitled and "a line</tspan>" not in untitled
+    assert ">Ex</text>" in untitled
+    # Drawn the same on the background renderer, which also gives the title as text.
+    job = vega_svg.render_later({**SPEC, "title": {**SPEC["title"], "subtitle": "Sub"}}, _VL_VERSION,
+                                draw_title=False)
+    assert (job.title, job.subtitle, job.draws_title) == ("Two <points> & a line", "Sub", False)
+    assert ">Sub<" not in job.result() and "<title>Two &lt;points&gt; &amp; a line</title>" in job.result()
+
+
 def test_a_chart_that_would_fetch_an_image_is_refused():
     image = {
         "data": {"values": [{"x": 1, "u": "https://example.org/i.png"}]},

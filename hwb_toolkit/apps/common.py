@@ -68,6 +68,8 @@ PAGE_CSS = """
 .hwb-page figure { margin: 0.4rem 0; max-width: 100%; }
 .hwb-page figure svg { max-width: 100%; height: auto; }
 .hwb-page figcaption { font-size: 0.85rem; color: #444; max-width: 40rem; }
+.hwb-page .hwb-chart-title { font-weight: 600; margin: 0.3rem 0 0.1rem; }
+.hwb-page .hwb-chart-subtitle { font-size: 0.85rem; color: #444; margin: 0 0 0.2rem; }
 .hwb-page blockquote { margin: 0.3rem 0 0.3rem 0.4rem; padding-left: 0.6rem;
                        border-left: 3px solid #999; box-sizing: border-box; max-width: 100%; }
 .hwb-page .hwb-muted { color: #555; }
