@@ -621,9 +621,11 @@ def prepare_sections(briefing: Briefing) -> None:
     :func:`hwb_toolkit.charts.svg_later`), so building them all first lets a
     drawing process work through the queue while this one builds the rest;
     :func:`render_section` then uses each prepared context once. Sections with
-    charts come first, so that the last chart is queued as early as possible.
+    charts come first, so that the last chart is queued as early as possible, and
+    the network of actions (the slowest to draw, about twice a trend chart) first
+    of all, so that the drawing process is not left with it at the end.
     """
-    charted = ("objective", "consensus", "conversations")
+    charted = ("conversations", "consensus", "objective")
     for section in [*charted, *(name for name in SECTIONS if name not in charted)]:
         for extra in ({"objective": o} for o in briefing.objectives) if section == "objective" else [{}]:
             briefing.prepared_sections[_prepared_key(section, extra)] = section_context(
