@@ -628,4 +628,3 @@ def test_workshop_in_two_browsers_live(tmp_path, start_voila, open_page, screens
         assert watched.external_requests() == []
         assert watched.errors() == []
     assert time.monotonic() - started < 60
-
