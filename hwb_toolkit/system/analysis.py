@@ -82,11 +82,27 @@ def _join_ids(ids) -> str:
 
 
 def _long(actions: pd.DataFrame, column: str, name: str) -> pd.DataFrame:
-    """(action_id, status, <name>) for each element of a list column, deduplicated."""
-    frame = actions[["action_id", "status", column]].reset_index(drop=True)
-    flat = frame.explode(column).dropna(subset=[column]).rename(columns={column: name})
-    flat[name] = flat[name].astype("str")
-    return flat.drop_duplicates(["action_id", name]).reset_index(drop=True)
+    """(action_id, status, <name>) for each element of a list column, deduplicated.
+
+    Elements are written as text; missing ones are left out. A cell that is not a list
+    is one element, as with ``DataFrame.explode``.
+    """
+    # One pass in Python over the register's rows: the analyses of one briefing call this
+    # about 25 times, and explode, dropna and drop_duplicates took 3 ms a call on 50 actions.
+    first_status: dict[tuple, object] = {}
+    for action_id, status, cell in zip(
+        actions["action_id"], actions["status"], actions[column], strict=True
+    ):
+        for element in cell if pd.api.types.is_list_like(cell) else [cell]:
+            if not pd.isna(element):
+                first_status.setdefault((action_id, str(element)), status)
+    return pd.DataFrame(
+        {
+            "action_id": pd.Series([key[0] for key in first_status], dtype=actions["action_id"].dtype),
+            "status": pd.Series(list(first_status.values()), dtype=actions["status"].dtype),
+            name: pd.Series([key[1] for key in first_status], dtype="str"),
+        }
+    )
 
 
 def _action_organisations(actions: pd.DataFrame, strategy: Strategy | None) -> pd.DataFrame:
