@@ -38,7 +38,9 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import textwrap
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import ClassVar
 
@@ -196,6 +198,8 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
 def _numeric(frame: pd.DataFrame, column: str, what: str) -> pd.Series:
     """A column as floats; text that is not a number raises (never silently NaN)."""
     raw = frame[column]
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        return raw.astype(float)  # nothing to check: no text among numbers
     values = pd.to_numeric(raw, errors="coerce").astype(float)
     bad = values.isna() & raw.notna()
     if bad.any():
@@ -248,11 +252,15 @@ def _records(frame: pd.DataFrame) -> alt.Data:
     """Inline data (NaN -> null) so each layer carries its own rows and no row limit applies."""
     # Column lists and one pass in Python: ten times faster than astype(object).where().to_dict()
     # on a chart's few rows, and tolist() already gives plain Python values.
-    names = [str(name) for name in frame.columns]
     columns = [frame[name].tolist() for name in frame.columns]
+    return _inline_rows([str(name) for name in frame.columns], zip(*columns, strict=True))
+
+
+def _inline_rows(names: Sequence[str], rows: Iterable[Sequence]) -> alt.Data:
+    """Inline data from rows of plain Python values in ``names`` order (NaN -> null)."""
     return alt.Data(values=_Rows([
         dict(zip(names, [None if _is_missing_cell(v) else v for v in row], strict=True))
-        for row in zip(*columns, strict=True)
+        for row in rows
     ]))
 
 
@@ -357,8 +365,8 @@ def _join(parts: Sequence[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _comparison_counts(labels: pd.Series, benchmark: str) -> str:
-    counts = labels.value_counts()
+def _comparison_counts(labels: Iterable[str], benchmark: str) -> str:
+    counts = Counter(labels)
     parts = [
         f"{counts[label]} {COMPARISON_PHRASES[label].format(benchmark=benchmark)}"
         for label in COMPARISON_COLOURS
@@ -963,29 +971,27 @@ def spine_chart(
 
 
 def _period_order(*frames: pd.DataFrame | None) -> list[str]:
-    parts = []
+    """The frames' periods in ``period_sortable`` order (periods without it last, in the
+    order given), each once."""
+    periods: list[tuple[float, str]] = []
     for frame in frames:
         if frame is None or "period" not in frame.columns:
             continue
-        part = pd.DataFrame({"period": frame["period"].astype(str)})
-        part["sortable"] = (
-            _numeric(frame, "period_sortable", "trend").to_numpy()
+        sortable = (
+            _numeric(frame, "period_sortable", "trend").tolist()
             if "period_sortable" in frame.columns
-            else np.nan
+            else [math.nan] * len(frame)
         )
-        parts.append(part)
-    if not parts:
-        return []
-    periods = pd.concat(parts, ignore_index=True)
-    periods = periods.sort_values("sortable", kind="stable", na_position="last")
-    return periods["period"].drop_duplicates().tolist()
+        periods.extend(zip(sortable, frame["period"].astype(str).tolist(), strict=True))
+    # sorted() is stable: equal or missing keys keep the order given.
+    periods.sort(key=lambda pair: (math.isnan(pair[0]), 0.0 if math.isnan(pair[0]) else pair[0]))
+    return list(dict.fromkeys(period for _, period in periods))
 
 
 def _first_text(frame: pd.DataFrame, column: str) -> str | None:
     if column not in frame.columns:
         return None
-    values = frame[column].dropna()
-    return str(values.iloc[0]) if len(values) else None
+    return next((str(v) for v in frame[column].tolist() if not _is_missing_cell(v)), None)
 
 
 @_built_unchecked
@@ -1016,20 +1022,22 @@ def trend_chart(
         return _no_data(title, "Trend chart", width)
     _require(series, ["period", "value"], what)
     order = _period_order(series, benchmark)
-    points = pd.DataFrame(
-        {
-            "period": series["period"].astype(str).to_numpy(),
-            "value": _numeric(series, "value", what).to_numpy(),
-            "comparison": _comparisons(series, "compared_to_england", what).to_numpy(),
-        }
-    )
+    position = {period: i for i, period in enumerate(order)}
     has_ci = {"lower_ci95", "upper_ci95"} <= set(series.columns)
-    points["lower"] = _numeric(series, "lower_ci95", what).to_numpy() if has_ci else np.nan
-    points["upper"] = _numeric(series, "upper_ci95", what).to_numpy() if has_ci else np.nan
-    points["sortable"] = points["period"].map({p: i for i, p in enumerate(order)})
-    points = points.sort_values("sortable", kind="stable")
-    for column in ("value", "lower", "upper"):
-        points[column + "_text"] = points[column].map(_fmt)
+    no_interval = [math.nan] * len(series)
+    # One area's few periods as plain rows (period, value, comparison, lower, upper), in
+    # period order: for a chart's ten or twenty rows pandas costs more than the work.
+    points = sorted(
+        zip(
+            series["period"].astype(str).tolist(),
+            _numeric(series, "value", what).tolist(),
+            _comparisons(series, "compared_to_england", what).tolist(),
+            _numeric(series, "lower_ci95", what).tolist() if has_ci else no_interval,
+            _numeric(series, "upper_ci95", what).tolist() if has_ci else no_interval,
+            strict=True,
+        ),
+        key=lambda point: position[point[0]],
+    )
 
     # Slanted period labels overlap only when there are many (about 24 on a phone-width
     # chart); below _OVERLAP_FROM_PERIODS Vega is not asked to check, which saves about a
@@ -1042,32 +1050,38 @@ def trend_chart(
         axis.labelOverlap = "greedy"
     x = alt.X("period:O", sort=order, title="Period", axis=axis)
     y_scale, y_axis = alt.Scale(zero=False), alt.Axis(labelLimit=0)
-    shown = points[points["value"].notna()]
+    shown = [point for point in points if not math.isnan(point[1])]
     layers = []
-    intervals = shown.dropna(subset=["lower", "upper"])
-    if len(intervals):
+    intervals = [
+        (period, lower, upper)
+        for period, _, _, lower, upper in shown
+        if not (math.isnan(lower) or math.isnan(upper))
+    ]
+    if intervals:
         layers.append(
-            alt.Chart(_records(intervals[["period", "lower", "upper"]]))
+            alt.Chart(_inline_rows(["period", "lower", "upper"], intervals))
             .mark_rule(color="#555555", strokeWidth=1.5)
             .encode(x=x, y=alt.Y("lower:Q", scale=y_scale, axis=y_axis, title=y_title), y2=alt.Y2("upper:Q"))
         )
     bench_note = ""
     if not _is_empty(benchmark):
         _require(benchmark, ["period", "value"], "benchmark")
-        line = pd.DataFrame(
-            {
-                "period": benchmark["period"].astype(str).to_numpy(),
-                "value": _numeric(benchmark, "value", "benchmark").to_numpy(),
-            }
-        )
-        line["sortable"] = line["period"].map({p: i for i, p in enumerate(order)})
-        line = line.sort_values("sortable", kind="stable").dropna(subset=["value"])
-        line["name"] = benchmark_name
-        line["value_text"] = line["value"].map(_fmt)
-        if len(line):
+        line = [
+            (period, value, benchmark_name, _fmt(value))
+            for period, value in sorted(
+                zip(
+                    benchmark["period"].astype(str).tolist(),
+                    _numeric(benchmark, "value", "benchmark").tolist(),
+                    strict=True,
+                ),
+                key=lambda pair: position[pair[0]],
+            )
+            if not math.isnan(value)
+        ]
+        if line:
             bench_y = alt.Y("value:Q", scale=y_scale, axis=y_axis, title=y_title)
             layers.append(
-                alt.Chart(_records(line[["period", "value", "name", "value_text"]]))
+                alt.Chart(_inline_rows(["period", "value", "name", "value_text"], line))
                 .mark_line(
                     color=_BENCHMARK,
                     strokeWidth=1.5,
@@ -1084,16 +1098,21 @@ def trend_chart(
                 )
             )
             layers.append(
-                alt.Chart(_records(line.tail(1)[["period", "value", "name"]]))
+                alt.Chart(_inline_rows(["period", "value", "name"], [line[-1][:3]]))
                 .mark_text(align="right", dy=-9, fontSize=10, color=_BENCHMARK)
                 .encode(x=x, y=bench_y, text=alt.Text("name:N"))
             )
             bench_note = f" {benchmark_name} is shown as a black line."
-    colour, shape = _comparison_encodings(shown["comparison"], f"Compared with {benchmark_name}")
+    comparisons = [point[2] for point in shown]
+    colour, shape = _comparison_encodings(comparisons, f"Compared with {benchmark_name}")
     layers.append(
         alt.Chart(
-            _records(
-                shown[["period", "value", "comparison", "value_text", "lower_text", "upper_text"]]
+            _inline_rows(
+                ["period", "value", "comparison", "value_text", "lower_text", "upper_text"],
+                [
+                    (period, value, comparison, _fmt(value), _fmt(lower), _fmt(upper))
+                    for period, value, comparison, lower, upper in shown
+                ],
             )
         )
         .mark_point(filled=True, size=90, stroke="black", strokeWidth=0.7, opacity=1)
@@ -1115,26 +1134,20 @@ def trend_chart(
     subject = " in ".join(p for p in (indicator, place) if p) or "this indicator"
     description = f"Trend for {subject}: {_plural(len(points), 'period')}"
     if order:
-        description += f" from {points['period'].iloc[0]} to {points['period'].iloc[-1]}"
+        description += f" from {points[0][0]} to {points[-1][0]}"
     description += "."
-    if len(shown):
-        latest = shown.iloc[-1]
-        description += f" Latest value {_fmt(latest['value'])} ({latest['period']}"
-        if np.isfinite(latest["lower"]) and np.isfinite(latest["upper"]):
-            description += (
-                f", 95% confidence interval {_fmt(latest['lower'])} to {_fmt(latest['upper'])}"
-            )
-        description += (
-            f"), {COMPARISON_PHRASES[latest['comparison']].format(benchmark=benchmark_name)}."
-        )
-        description += (
-            f" Over all periods: {_comparison_counts(shown['comparison'], benchmark_name)}."
-        )
-    trend = _first_text(series.iloc[[-1]], "recent_trend") if "recent_trend" in series else None
+    if shown:
+        period, value, comparison, lower, upper = shown[-1]
+        description += f" Latest value {_fmt(value)} ({period}"
+        if math.isfinite(lower) and math.isfinite(upper):
+            description += f", 95% confidence interval {_fmt(lower)} to {_fmt(upper)}"
+        description += f"), {COMPARISON_PHRASES[comparison].format(benchmark=benchmark_name)}."
+        description += f" Over all periods: {_comparison_counts(comparisons, benchmark_name)}."
+    trend = _first_text(series.iloc[-1:], "recent_trend")
     if trend:
         description += f" Recent trend: {trend.lower()}."
     description += bench_note
-    description += _missing_note(int(points["value"].isna().sum()), "period")
+    description += _missing_note(len(points) - len(shown), "period")
     if has_ci:
         description += " Vertical lines show 95% confidence intervals."
     return _finish(
