@@ -544,10 +544,15 @@ def _row_bars(
     layout and the height, so callers can add layers (intervals, a benchmark).
     """
     rows, height = _row_layout(labels, width)
+    # Rows are looked up by position (``row`` is 0..n-1) in plain lists, not merged:
+    # a chart has a few rows, and each pandas merge cost more than the whole lookup.
+    y_bar, y_bar2, y_mid = (rows[column].tolist() for column in ("y_bar", "y_bar2", "y_mid"))
+    segment_rows = [int(row) for row in segments["row"].tolist()]
+    total_ends = totals["end"].tolist()
     top = max(
         [0.0, low]
-        + [float(v) for v in segments["end"].dropna()]
-        + [float(v) for v in totals["end"].dropna()]
+        + [float(v) for v in segments["end"].tolist() if not _is_missing_cell(v)]
+        + [float(v) for v in total_ends if not _is_missing_cell(v)]
         + ([] if high is None or not np.isfinite(high) else [float(high)])
     )
     longest = max((len(str(t)) for t in totals["text"]), default=0)
@@ -564,13 +569,28 @@ def _row_bars(
         return alt.Y(f"{field}:Q", scale=y_scale, axis=_HIDDEN)
 
     label_layer = (
-        alt.Chart(_records(rows[["label_text", "y_label"]].assign(x=low)))
+        alt.Chart(
+            _inline_rows(
+                ["label_text", "y_label", "x"],
+                [(text, top_y, float(low)) for text, top_y in zip(
+                    rows["label_text"].tolist(), rows["y_label"].tolist(), strict=True
+                )],
+            )
+        )
         .mark_text(
             align="left", baseline="top", fontSize=11, lineBreak="\n", color=_TEXT
         )
         .encode(x=x("x"), y=y("y_label"), text=alt.Text("label_text:N"))
     )
-    placed = segments.merge(rows[["row", "y_bar", "y_bar2"]], on="row", how="left")
+    placed = _inline_rows(
+        [*map(str, segments.columns), "y_bar", "y_bar2"],
+        zip(
+            *(segments[column].tolist() for column in segments.columns),
+            [y_bar[row] for row in segment_rows],
+            [y_bar2[row] for row in segment_rows],
+            strict=True,
+        ),
+    )
     encoding = dict(
         x=x("start"), x2=alt.X2("end:Q"), y=y("y_bar"), y2=alt.Y2("y_bar2:Q"), color=colour, tooltip=tooltip
     )
@@ -581,10 +601,16 @@ def _row_bars(
         if stroke_field
         else alt.MarkDef(type="rect", stroke="white", strokeWidth=1)
     )
-    bar_layer = alt.Chart(_records(placed), mark=mark).encode(**encoding)
-    written = totals.merge(rows[["row", "y_mid"]], on="row", how="left").dropna(subset=["end"])
+    bar_layer = alt.Chart(placed, mark=mark).encode(**encoding)
+    written = [
+        (end, y_mid[int(row)], text)
+        for row, end, text in zip(
+            totals["row"].tolist(), total_ends, totals["text"].tolist(), strict=True
+        )
+        if not _is_missing_cell(end)
+    ]
     text_layer = (
-        alt.Chart(_records(written[["end", "y_mid", "text"]]))
+        alt.Chart(_inline_rows(["end", "y_mid", "text"], written))
         .mark_text(align="left", baseline="middle", dx=4, fontSize=10, color=_TEXT)
         .encode(x=x("end"), y=y("y_mid"), text=alt.Text("text:N"))
     )
@@ -1570,45 +1596,91 @@ def theme_chart(
         return _no_data(title, "Themes", width)
     what = "themes"
     _require(themes, ["theme", "label", "size"], what)
-    data = themes.reset_index(drop=True).copy()
-    data["size"] = _numeric(data, "size", what)
-    data["theme"] = data["theme"].astype(str)
-    data["label"] = data["label"].astype(object).where(data["label"].notna(), data["theme"])
-    data["label"] = data["label"].astype(str)
-    data = data.sort_values(
-        ["size", "label"], ascending=[False, True], kind="stable", na_position="last"
-    ).reset_index(drop=True)
-    data["row"] = np.arange(len(data))
-    has_sectors = "sectors" in data.columns or any(s in data.columns for s in SECTORS)
+    # A few themes: plain Python rows, which cost less here than pandas' operations.
+    ids = themes["theme"].astype(str).tolist()
+    unsorted_sizes = _numeric(themes, "size", what).tolist()
+    unsorted_labels = [
+        theme if _is_missing_cell(label) else str(label)
+        for theme, label in zip(ids, themes["label"].tolist(), strict=True)
+    ]
+    # Largest first, then by label; themes without a size last.
+    order = sorted(
+        range(len(ids)),
+        key=lambda i: (
+            math.isnan(unsorted_sizes[i]),
+            0.0 if math.isnan(unsorted_sizes[i]) else -unsorted_sizes[i],
+            unsorted_labels[i],
+        ),
+    )
+    sizes = [unsorted_sizes[i] for i in order]
+    labels = [unsorted_labels[i] for i in order]
+    has_sectors = "sectors" in themes.columns or any(s in themes.columns for s in SECTORS)
     if has_sectors:
-        long = _sector_counts_long(data, "row")
-        suppressed = int(long["count"].isna().sum())
-        recorded = long.groupby("row")["count"].sum(min_count=1).reindex(data["row"]).fillna(0)
-        rest = data["size"].to_numpy() - recorded.to_numpy()
+        # (row, sector, count) for each theme's split by sector, rows in size order.
+        if "sectors" in themes.columns:
+            split = themes["sectors"].tolist()
+            entries = [
+                (row, sector, count)
+                for row, i in enumerate(order)
+                if isinstance(split[i], Mapping)
+                for sector, count in split[i].items()
+            ]
+        else:
+            entries = [
+                (row, sector, column[i])
+                for sector, column in (
+                    (sector, themes[sector].tolist()) for sector in SECTORS if sector in themes
+                )
+                for row, i in enumerate(order)
+            ]
+        counts = pd.to_numeric(pd.Series([c for *_, c in entries], dtype=object), errors="coerce")
+        entries = [
+            (row, sector, count)
+            for (row, sector, _), count in zip(entries, counts.astype(float).tolist(), strict=True)
+        ]
+        suppressed = sum(math.isnan(count) for *_, count in entries)
+        recorded = [0.0] * len(order)
+        withheld = [False] * len(order)
+        for row, _, count in entries:
+            if math.isnan(count):
+                withheld[row] = True
+            else:
+                recorded[row] += count
         # A withheld (NaN) sector count must not reappear inside "Not recorded".
-        withheld = long.groupby("row")["count"].agg(lambda c: c.isna().any())
-        rest[withheld.reindex(data["row"]).fillna(False).to_numpy(bool)] = np.nan
-        unrecorded = pd.DataFrame({"row": data["row"], "sector": "", "count": rest})
-        long = pd.concat([long, unrecorded[~(unrecorded["count"] <= 0)]], ignore_index=True)
-        long["sector"] = _sector_label(long["sector"])
+        rest = [
+            math.nan if withheld[row] else size - recorded[row] for row, size in enumerate(sizes)
+        ]
+        entries += [(row, "", count) for row, count in enumerate(rest) if not count <= 0]
+        sector_names = _sector_label(pd.Series([sector for _, sector, _ in entries], dtype=object))
+        entries = [
+            (row, sector, count)
+            for (row, _, count), sector in zip(entries, sector_names.tolist(), strict=True)
+        ]
     else:
-        long = pd.DataFrame(
-            {"row": data["row"], "sector": "All contributions", "count": data["size"]}
-        )
+        entries = [(row, "All contributions", size) for row, size in enumerate(sizes)]
         suppressed = 0  # a missing size is reported as a missing theme below
-    long = long[long["count"].fillna(0) > 0].copy()
+    entries = [entry for entry in entries if entry[2] > 0]  # NaN is not > 0
     sector_order = {s: i for i, s in enumerate(SECTOR_COLOURS)}
-    long["rank"] = long["sector"].map(sector_order).fillna(len(sector_order))
-    long = long.sort_values(["row", "rank", "sector"], kind="stable")
-    long["end"] = long.groupby("row")["count"].cumsum()
-    long["start"] = long["end"] - long["count"]
-    long = long.merge(data[["row", "label"]], on="row")
+    ranks = [sector_order.get(sector) for _, sector, _ in entries]
+    if None in ranks:  # as pandas would give them: whole numbers as floats
+        ranks = [float(len(sector_order) if rank is None else rank) for rank in ranks]
+    ranked = sorted(
+        zip(entries, ranks, strict=True), key=lambda pair: (pair[0][0], pair[1], pair[0][1])
+    )
+    segments, ends = [], {}
+    for (row, sector, count), rank in ranked:
+        end = ends.get(row, 0.0) + count
+        ends[row] = end
+        segments.append((row, sector, count, rank, end, end - count, labels[row]))
+    long = pd.DataFrame(
+        segments, columns=["row", "sector", "count", "rank", "end", "start", "label"]
+    )
     totals = pd.DataFrame(
-        {"row": data["row"], "end": data["size"], "text": data["size"].map(_count)}
+        {"row": range(len(sizes)), "end": sizes, "text": [_count(size) for size in sizes]}
     )
     colour = alt.Color(
         "sector:N",
-        scale=_sector_scale(long["sector"]),
+        scale=_sector_scale(long["sector"].tolist()),
         legend=_sector_legend() if has_sectors else None,
         title="Sector",
     )
@@ -1618,7 +1690,7 @@ def theme_chart(
         alt.Tooltip("count:Q", title="Contributions", format=",.0f"),
     ]
     layers, *_, height = _row_bars(
-        data["label"].tolist(),
+        labels,
         long,
         totals,
         colour=colour,
@@ -1626,22 +1698,25 @@ def theme_chart(
         x_title=x_title,
         width=width,
     )
-    top = data.dropna(subset=["size"]).head(3)
+    top = [(label, size) for label, size in zip(labels, sizes, strict=True) if not math.isnan(size)][:3]
     description = (
-        f"Themes: {_plural(len(data), 'theme')}, largest first. "
-        + "; ".join(f"{row.label}: {_count(row.size)}" for row in top.itertuples())
-        + ("." if len(top) else "")
+        f"Themes: {_plural(len(labels), 'theme')}, largest first. "
+        + "; ".join(f"{label}: {_count(size)}" for label, size in top)
+        + ("." if top else "")
     )
     if has_sectors:
-        by_sector = (
-            long.groupby("sector")["count"].sum().sort_values(ascending=False, kind="stable")
-        )
+        by_sector: dict[str, float] = {}
+        for _, sector, count, *_ in sorted(segments, key=lambda segment: segment[1]):
+            by_sector[sector] = by_sector.get(sector, 0.0) + count
         description += (
             (" By sector, counts shown (withheld ones left out): " if suppressed else " By sector overall: ")
-            + ", ".join(f"{sector} {_count(count)}" for sector, count in by_sector.items())
+            + ", ".join(
+                f"{sector} {_count(count)}"
+                for sector, count in sorted(by_sector.items(), key=lambda pair: -pair[1])
+            )
             + "."
         )
-    description += _missing_note(int(data["size"].isna().sum()), "theme")
+    description += _missing_note(sum(math.isnan(size) for size in sizes), "theme")
     if suppressed:
         description += (
             f" {_plural(suppressed, 'sector count')} suppressed (small numbers) and not drawn."
