@@ -346,6 +346,33 @@ def test_trend_chart_thins_period_labels_only_when_they_would_overlap(years, thi
     assert bool(hidden) is thinned and "1995" not in hidden
 
 
+def _legend_title_limits(chart) -> list:
+    spec = chart.to_dict()
+    return [
+        channel["legend"].get("titleLimit", "Vega's default")
+        for layer in spec.get("layer", [spec])
+        for channel in layer.get("encoding", {}).values()
+        if isinstance(channel, dict) and isinstance(channel.get("legend"), dict)
+    ]
+
+
+def test_short_legend_titles_have_no_limit_and_draw_the_same(built):
+    # A short legend title gets titleLimit 0 so that Vega does not measure it; the drawing
+    # must be the same as with Vega's default limit, and a long title keeps that limit.
+    trend = built["trend"]
+    assert _legend_title_limits(trend) and set(_legend_title_limits(trend)) == {0}
+    spec = trend.to_dict()
+    for layer in spec["layer"]:
+        for channel in layer["encoding"].values():
+            if isinstance(channel, dict) and isinstance(channel.get("legend"), dict):
+                del channel["legend"]["titleLimit"]
+    assert charts.to_svg(spec) == charts.to_svg(trend)
+
+    long_name = "Newcastle upon Tyne and Gateshead"  # "Compared with ..." is over 24 characters
+    far = charts.trend_chart(csv(SERIES), csv(ENGLAND), benchmark_name=long_name)
+    assert set(_legend_title_limits(far)) == {"Vega's default"}
+
+
 def test_trend_chart_orders_periods_and_skips_missing_values():
     chart = charts.trend_chart(csv(SERIES), csv(ENGLAND))
     points = layer_with(chart, "lower_text")
