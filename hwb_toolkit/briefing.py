@@ -35,17 +35,6 @@ from hwb_toolkit.prepared import SharedTables, with_strategy_columns
 from hwb_toolkit.schema import ENGLAND_CODE
 from hwb_toolkit.system import connections, coverage, gaps, loop_closure
 from hwb_toolkit.system.strategy import Strategy
-from hwb_toolkit.voices import (
-    consensus,
-    divisive_statements,
-    find_themes,
-    opinion_groups,
-    poll_summary,
-    representative_statements,
-    tally,
-    uncertain_statements,
-    voice_balance,
-)
 
 #: Fewest agree/disagree voters for a poll to be analysed for opinion groups.
 MIN_POLL_PARTICIPANTS = 10
@@ -379,6 +368,21 @@ def build_briefing(
 
 def analyse_voices(contributions: pd.DataFrame, votes: pd.DataFrame, strategy: Strategy) -> VoicesView:
     """Themes, dot-vote tally, poll consensus and division, and balance for one area's voices."""
+    # Imported here, not with this module: the voices analyses load scikit-learn (about half
+    # a second), which the indicator charts do not need, so build_briefing queues those
+    # charts first and the chart process draws them while scikit-learn loads.
+    from hwb_toolkit.voices import (
+        consensus,
+        divisive_statements,
+        find_themes,
+        opinion_groups,
+        poll_summary,
+        representative_statements,
+        tally,
+        uncertain_statements,
+        voice_balance,
+    )
+
     statements_mask = contributions["kind"].astype("string") == "statement"
     statements = contributions[statements_mask.fillna(False).to_numpy(bool)].reset_index(drop=True)
     said = contributions[~statements_mask.fillna(False).to_numpy(bool)].reset_index(drop=True)
