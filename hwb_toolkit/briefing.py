@@ -348,13 +348,25 @@ def build_briefing(
     ].reset_index(drop=True)
 
     voices = analyse_voices(contributions, votes, strategy)
+    links = connections(actions, strategy)
+    if charts_in_child_process:
+        # The theme charts, the opinion map and the network need only the voices and the
+        # connections: queue them before the coverage, gaps and texts are worked out.
+        from hwb_toolkit.sections import queue_voices_charts
+
+        queue_voices_charts(
+            Briefing(
+                **known, actions=actions, voices=voices, coverage=None, gaps=None,
+                connections=links, loop=None,
+            )
+        )
     briefing = Briefing(
         **known,
         actions=actions,
         voices=voices,
         coverage=coverage(strategy, actions),
         gaps=gaps(strategy, actions, summary, voices.priorities if len(voices.priorities) else None),
-        connections=connections(actions, strategy),
+        connections=links,
         loop=loop_closure(voices.priorities, actions),
     )
     if charts_in_child_process:

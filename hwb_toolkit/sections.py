@@ -322,10 +322,7 @@ def objective_context(briefing: Briefing, objective: str) -> dict:
             "chart_alt": figure["chart_alt"],
         })
 
-    themes = briefing.voices.themes
-    mine = published_themes(
-        themes[themes["theme"].isin(theme_ids) & (themes["size"] > 0)], briefing.suppress_below
-    )
+    mine = _objective_themes(briefing, theme_ids)
     theme_items = []
     for row in mine.sort_values("size", ascending=False, kind="stable").to_dict("records"):
         sectors = sorted(((s, n) for s, n in row["sectors"].items() if s != "unknown"),
@@ -349,10 +346,42 @@ def objective_context(briefing: Briefing, objective: str) -> dict:
         "gaps": [{"detail": text} for text in gap_sentences(briefing, objective)],
     }
     if len(mine):
-        figure = narrative.chart_figure(charts.theme_chart(mine))
+        figure = _theme_figure(briefing, objective, mine)
         context["voices_chart_svg"] = figure["chart_svg"]
         context["voices_chart_alt"] = figure["chart_alt"]
     return {"objective": context, "suppress_below": briefing.suppress_below}
+
+
+def _objective_themes(briefing: Briefing, theme_ids: list[str]) -> pd.DataFrame:
+    """The themes found in ``theme_ids`` that partners spoke about, safe to publish."""
+    themes = briefing.voices.themes
+    return published_themes(
+        themes[themes["theme"].isin(theme_ids) & (themes["size"] > 0)], briefing.suppress_below
+    )
+
+
+def _theme_figure(briefing: Briefing, objective: str, mine: pd.DataFrame) -> dict:
+    """The chart of an objective's themes (``mine``, from :func:`_objective_themes`), built once."""
+    if ("themes", objective) not in briefing.figures:
+        briefing.figures[("themes", objective)] = narrative.chart_figure(charts.theme_chart(mine))
+    return briefing.figures[("themes", objective)]
+
+
+def queue_voices_charts(briefing: Briefing) -> None:
+    """Build the theme charts, the opinion map and the network of actions now, so they are
+    drawn (in the background) while the gaps, coverage and texts are worked out. Needs only
+    the briefing's voices and connections."""
+    # The network first: the slowest to draw (about twice a trend chart).
+    if len(briefing.connections.edges):
+        _network_figure(briefing)
+    if briefing.voices.opinion is not None:
+        _opinion_figure(briefing)
+    strategy = briefing.strategy
+    for objective in briefing.objectives:
+        theme_ids = [theme.id for theme in strategy.themes if theme.objective == objective]
+        mine = _objective_themes(briefing, theme_ids)
+        if len(mine):
+            _theme_figure(briefing, objective, mine)
 
 
 def published_themes(themes: pd.DataFrame, suppress_below: int) -> pd.DataFrame:
@@ -502,12 +531,21 @@ def consensus_context(briefing: Briefing) -> dict:
     }
     if voices.opinion is not None:
         context["participants"] = int(voices.opinion.coordinates.shape[0])
-        figure = narrative.chart_figure(
+        figure = _opinion_figure(briefing)
+        context["chart_svg"], context["chart_alt"] = figure["chart_svg"], figure["chart_alt"]
+    return context
+
+
+def _opinion_figure(briefing: Briefing) -> dict:
+    """The opinion map of the poll (needs ``voices.opinion``), built once per briefing."""
+    if ("opinion",) not in briefing.figures:
+        voices = briefing.voices
+        texts = _statement_texts(briefing)
+        briefing.figures[("opinion",)] = narrative.chart_figure(
             charts.opinion_map(voices.opinion.coordinates, voices.opinion.groups,
                                [texts.get(item, item) for item in voices.consensus_agree[:2]])
         )
-        context["chart_svg"], context["chart_alt"] = figure["chart_svg"], figure["chart_alt"]
-    return context
+    return briefing.figures[("opinion",)]
 
 
 # --- you said, we did ----------------------------------------------------------------
@@ -537,13 +575,20 @@ def conversations_context(briefing: Briefing) -> dict:
         ],
         "suppress_below": briefing.suppress_below,
     }
-    nodes = briefing.connections.nodes
     if len(briefing.connections.edges):
-        figure = narrative.chart_figure(
-            charts.network_chart(nodes[nodes["n_actions"] > 0], briefing.connections.edges)
-        )
+        figure = _network_figure(briefing)
         context["chart_svg"], context["chart_alt"] = figure["chart_svg"], figure["chart_alt"]
     return context
+
+
+def _network_figure(briefing: Briefing) -> dict:
+    """The network of organisations and shared actions, built once per briefing."""
+    if ("network",) not in briefing.figures:
+        nodes = briefing.connections.nodes
+        briefing.figures[("network",)] = narrative.chart_figure(
+            charts.network_chart(nodes[nodes["n_actions"] > 0], briefing.connections.edges)
+        )
+    return briefing.figures[("network",)]
 
 
 # --- data notes --------------------------------------------------------------------

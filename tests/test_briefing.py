@@ -115,11 +115,15 @@ def test_objective_sections_show_each_indicator_sentence_and_chart(home):
 
 def test_sections_built_ahead_are_the_ones_shown_and_used_once(workspace, home):
     ahead = build_briefing(workspace, HOME, "2026-11", charts_in_child_process=True)
-    # The spine and every trend chart shown are built once, ahead, and kept.
+    # The spine, every trend chart shown and the voices' charts (the network of actions, the
+    # opinion map, each objective's themes) are built once, ahead, and kept.
     shown_rows = ahead.indicators[ahead.indicators["objective"].notna()]
-    assert set(ahead.figures) == {("glance",)} | {
-        ("trend", r["indicator_id"], r["sex"], r["age"]) for r in shown_rows.to_dict("records")
-    }
+    spoken = set(home.voices.themes.loc[home.voices.themes["size"] > 0, "theme"])
+    with_themes = {theme.objective for theme in home.strategy.themes if theme.id in spoken}
+    assert with_themes and home.voices.opinion is not None and len(home.connections.edges)
+    assert set(ahead.figures) == {("glance",), ("network",), ("opinion",)} | {
+        ("themes", objective) for objective in with_themes
+    } | {("trend", r["indicator_id"], r["sex"], r["age"]) for r in shown_rows.to_dict("records")}
     keys = set(ahead.prepared_sections)
     assert ("glance",) in keys and ("data_notes",) in keys
     assert {key for key in keys if key[0] == "objective"} == {
