@@ -23,6 +23,7 @@ closest to the theme's centre (cosine similarity in TF-IDF space).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -384,14 +385,19 @@ def find_themes(
     })
 
     sectors = (
-        contributions["sector"].reset_index(drop=True).astype("string").fillna("unknown")
+        contributions["sector"].reset_index(drop=True).astype("string").fillna("unknown").tolist()
         if "sector" in contributions.columns
-        else pd.Series("unknown", index=ids.index, dtype="string")
+        else ["unknown"] * n
     )
-    rows_by_theme = (
-        pd.DataFrame({"theme": theme, "position": np.arange(n), "membership": membership,
-                      "sector": sectors})[themed]
-    )
+    # Each theme's members as (position, membership, sector), in contribution order: plain
+    # lists, because sorting and counting a few rows per theme cost more in pandas.
+    members_of: dict[str, list[tuple[int, float, str]]] = {}
+    for position in np.flatnonzero(themed).tolist():
+        members_of.setdefault(theme.iat[position], []).append(
+            (position, float(membership[position]), sectors[position])
+        )
+    texts_list = texts.tolist()
+    ids_list = ids.tolist()
     theme_rows: list[dict] = []
     given_ids = sorted(set(theme[origin == BY_GIVEN]) - set(keywords))
     catalogue = (
@@ -399,39 +405,41 @@ def find_themes(
         + [(t, t.replace("-", " ").capitalize(), GIVEN) for t in given_ids]
         + [(t, ", ".join(discovered_terms[t][:3]), DISCOVERED) for t in discovered_terms]
     )
-    groups = dict(tuple(rows_by_theme.groupby("theme", sort=False)))
     for theme_id, label, theme_origin in catalogue:
-        members = groups.get(theme_id)
-        if members is None or members.empty:
+        members = members_of.get(theme_id)
+        if not members:
             theme_rows.append({
                 "theme": theme_id, "label": label, "origin": theme_origin, "size": 0,
                 "top_terms": [], "sectors": {}, "quotes": [],
             })
             continue
-        ranked = members.sort_values(["membership", "position"], ascending=[False, True])
+        # Quotes: the members closest to the theme's centre first (ties: earliest).
+        ranked = sorted(members, key=lambda member: (-member[1], member[0]))
         quotes: list[tuple[str, str]] = []
         seen: set[str] = set()
-        for position in ranked["position"]:
-            quote = str(texts.iloc[position])
+        for position, _, _ in ranked:
+            quote = str(texts_list[position])
             key = " ".join(quote.split()).casefold()
             if key in seen:
                 continue
             seen.add(key)
-            quotes.append((ids.iloc[position], quote))
+            quotes.append((ids_list[position], quote))
             if len(quotes) == n_quotes:
                 break
         if theme_origin == DISCOVERED:
             top = discovered_terms[theme_id]
         elif matrix.shape[1]:
-            centre = np.asarray(matrix[members["position"].to_numpy()].sum(axis=0)).ravel()
+            positions = [position for position, _, _ in members]
+            centre = np.asarray(matrix[positions].sum(axis=0)).ravel()
             top = _top_terms(centre, vocabulary)
         else:
             top = []
-        counts = members["sector"].value_counts()
-        counts = counts.sort_index().sort_values(ascending=False, kind="stable")
+        # Sectors by number of members, most first (ties: by name).
+        counts = sorted(Counter(sector for _, _, sector in members).items())
+        counts.sort(key=lambda pair: -pair[1])
         theme_rows.append({
             "theme": theme_id, "label": label, "origin": theme_origin, "size": len(members),
-            "top_terms": top, "sectors": {str(s): int(c) for s, c in counts.items()},
+            "top_terms": top, "sectors": {str(s): int(c) for s, c in counts},
             "quotes": quotes,
         })
     themes = pd.DataFrame(
