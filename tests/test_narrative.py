@@ -1239,3 +1239,17 @@ def test_withhold_small_parts_checks_its_counts():
     with pytest.raises(InputError, match="negative"):
         narrative.withhold_small_parts({"a": -1})
     assert narrative.suppress_small("not shown") == "not shown"
+
+
+def test_compiled_templates_are_cached_and_an_edited_template_is_compiled_again(tmp_path):
+    assert narrative.template_environment().bytecode_cache is not None
+    override = tmp_path / "templates"
+    override.mkdir()
+    template = override / "title.html.j2"
+    template.write_text("<h1>First {{ area_name }}</h1>", encoding="utf-8")
+    assert narrative.render("title", override_dir=override, area_name="Tyneside") == "<h1>First Tyneside</h1>"
+    # A new process (a fresh environment) with the template edited must not get the old code.
+    narrative._environment.cache_clear()
+    template.write_text("<h1>Second {{ area_name }}</h1>", encoding="utf-8")
+    assert narrative.render("title", override_dir=override, area_name="Tyneside") == "<h1>Second Tyneside</h1>"
+    narrative._environment.cache_clear()
