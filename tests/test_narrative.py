@@ -1253,3 +1253,39 @@ def test_compiled_templates_are_cached_and_an_edited_template_is_compiled_again(
     template.write_text("<h1>Second {{ area_name }}</h1>", encoding="utf-8")
     assert narrative.render("title", override_dir=override, area_name="Tyneside") == "<h1>Second Tyneside</h1>"
     narrative._environment.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '<svg><image href = "https://example.com/a.png"/></svg>',  # white space around "="
+        '<svg><image HREF="//example.com/a.png"/></svg>',
+        '<svg><g style="fill:url&#40;https://example.com/p.svg#g&#41;"></g></svg>',  # encoded
+        "<svg><style>@import 'https://example.com/s.css';</style></svg>",
+        '<svg><image xlink:href="http://example.com/a.png"/></svg>',
+        '<img srcset="a.png 1x, https://example.com/b.png 2x">',
+        '<meta http-equiv="refresh" content="0; URL=https://example.com/">',
+        "<SCRIPT>fetch(1)</SCRIPT>",
+        '<p data-x="1">a=b, shopping and actions with no data</p>',
+        '<svg><rect clip-path="url(#clip1)"/></svg>',
+    ],
+)
+def test_quick_reference_check_agrees_with_the_full_parse(document):
+    # external_references skips the HTML parse when no reference is possible; on documents
+    # that might hide one it must report exactly what the full parse reports.
+    finder = narrative._ReferenceFinder()
+    finder.feed(document)
+    finder.close()
+    assert external_references(document) == finder.found
+    assert bool(finder.found) <= narrative._may_refer_elsewhere(document)
+
+
+def test_chart_svgs_skip_the_parse_and_still_pass_the_check():
+    from hwb_toolkit import charts
+
+    chart = charts.trend_chart(
+        pd.DataFrame({"period": ["2020", "2021"], "value": [1.0, 2.0]}), None, title="A & B"
+    )
+    svg = charts.to_svg(chart)
+    assert not narrative._may_refer_elsewhere(svg)  # the quick check is enough for a chart
+    assert str(narrative.trusted_svg(svg)).startswith("<svg")
