@@ -336,22 +336,34 @@ def build_briefing(
         )
 
     home = strategy.home_area
+    all_actions = shared.actions if shared is not None else ws.actions()
+    actions = all_actions[
+        belongs_to_area(all_actions["area_code"], area_code, home).to_numpy(bool)
+    ].reset_index(drop=True)
+    links = connections(actions, strategy)
+    if charts_in_child_process:
+        # The network of actions, the slowest chart to draw, needs only the actions: queue it
+        # too before the voices are read and analysed.
+        from hwb_toolkit.sections import queue_network_chart
+
+        queue_network_chart(
+            Briefing(
+                **known, actions=actions, voices=None, coverage=None, gaps=None,
+                connections=links, loop=None,
+            )
+        )
+
     all_contributions = shared.contributions if shared is not None else ws.contributions()
     contributions = all_contributions[
         belongs_to_area(all_contributions["area_code"], area_code, home).to_numpy(bool)
     ].reset_index(drop=True)
     all_votes = shared.votes if shared is not None else ws.votes()
     votes = all_votes if (home is None or home == area_code) else all_votes.iloc[0:0]
-    all_actions = shared.actions if shared is not None else ws.actions()
-    actions = all_actions[
-        belongs_to_area(all_actions["area_code"], area_code, home).to_numpy(bool)
-    ].reset_index(drop=True)
 
     voices = analyse_voices(contributions, votes, strategy)
-    links = connections(actions, strategy)
     if charts_in_child_process:
-        # The theme charts, the opinion map and the network need only the voices and the
-        # connections: queue them before the coverage, gaps and texts are worked out.
+        # The theme charts and the opinion map need only the voices: queue them before the
+        # coverage, gaps and texts are worked out.
         from hwb_toolkit.sections import queue_voices_charts
 
         queue_voices_charts(

@@ -367,13 +367,19 @@ def _theme_figure(briefing: Briefing, objective: str, mine: pd.DataFrame) -> dic
     return briefing.figures[("themes", objective)]
 
 
-def queue_voices_charts(briefing: Briefing) -> None:
-    """Build the theme charts, the opinion map and the network of actions now, so they are
-    drawn (in the background) while the gaps, coverage and texts are worked out. Needs only
-    the briefing's voices and connections."""
-    # The network first: the slowest to draw (about twice a trend chart).
+def queue_network_chart(briefing: Briefing) -> None:
+    """Build the network of actions now (the slowest chart to draw, about twice a trend
+    chart), so it is drawn in the background while the voices are read and analysed. Needs
+    only the briefing's connections."""
     if len(briefing.connections.edges):
         _network_figure(briefing)
+
+
+def queue_voices_charts(briefing: Briefing) -> None:
+    """Build the theme charts and the opinion map now (and the network, if not yet), so they
+    are drawn (in the background) while the gaps, coverage and texts are worked out. Needs
+    only the briefing's voices and connections."""
+    queue_network_chart(briefing)
     if briefing.voices.opinion is not None:
         _opinion_figure(briefing)
     strategy = briefing.strategy
