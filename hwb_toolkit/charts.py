@@ -1572,23 +1572,6 @@ def funnel_chart(
 # --- voices -------------------------------------------------------------------------
 
 
-def _sector_counts_long(frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    """(key, sector, count) rows from a ``sectors`` column of dicts or per-sector columns."""
-    if "sectors" in frame.columns:
-        rows = [
-            (k, sector, count)
-            for k, counts in zip(frame[key], frame["sectors"], strict=True)
-            if isinstance(counts, Mapping)
-            for sector, count in counts.items()
-        ]
-        long = pd.DataFrame(rows, columns=[key, "sector", "count"])
-    else:
-        present = [s for s in SECTORS if s in frame.columns]
-        long = frame[[key] + present].melt(id_vars=key, var_name="sector", value_name="count")
-    long["count"] = pd.to_numeric(long["count"], errors="coerce").astype(float)
-    return long
-
-
 @_built_unchecked
 def theme_chart(
     themes: pd.DataFrame,
