@@ -310,7 +310,7 @@ def objective_context(briefing: Briefing, objective: str) -> dict:
     """One objective: its indicators with charts, what partners said, actions and gaps."""
     strategy = briefing.strategy
     spec = next(o for o in strategy.objectives if o.id == objective)
-    theme_ids = [theme.id for theme in strategy.themes if theme.objective == objective]
+    theme_ids = _theme_ids(briefing, objective)
     rows = briefing.indicators[briefing.indicators["objective"] == objective].to_dict("records")
     indicators = []
     for row in rows:
@@ -352,6 +352,11 @@ def objective_context(briefing: Briefing, objective: str) -> dict:
     return {"objective": context, "suppress_below": briefing.suppress_below}
 
 
+def _theme_ids(briefing: Briefing, objective: str) -> list[str]:
+    """The ids of the strategy's themes under ``objective``, in strategy order."""
+    return [theme.id for theme in briefing.strategy.themes if theme.objective == objective]
+
+
 def _objective_themes(briefing: Briefing, theme_ids: list[str]) -> pd.DataFrame:
     """The themes found in ``theme_ids`` that partners spoke about, safe to publish."""
     themes = briefing.voices.themes
@@ -382,10 +387,8 @@ def queue_voices_charts(briefing: Briefing) -> None:
     queue_network_chart(briefing)
     if briefing.voices.opinion is not None:
         _opinion_figure(briefing)
-    strategy = briefing.strategy
     for objective in briefing.objectives:
-        theme_ids = [theme.id for theme in strategy.themes if theme.objective == objective]
-        mine = _objective_themes(briefing, theme_ids)
+        mine = _objective_themes(briefing, _theme_ids(briefing, objective))
         if len(mine):
             _theme_figure(briefing, objective, mine)
 
@@ -479,7 +482,7 @@ def gap_sentences(briefing: Briefing, objective: str) -> list[str]:
 
 
 def _objective_orgs(briefing: Briefing, objective: str) -> set[str]:
-    theme_ids = [t.id for t in briefing.strategy.themes if t.objective == objective]
+    theme_ids = _theme_ids(briefing, objective)
     actions = briefing.actions
     current = actions[actions["status"].isin(["planned", "active"])]
     orgs: set[str] = set()
