@@ -321,19 +321,23 @@ def build_briefing(
         suppress_below=suppress_below,
         figures={},
     )
+
+    def so_far(**analyses: Any) -> Briefing:
+        """The briefing with only the analyses done so far (the others None), to queue the
+        charts that need no more; they are kept in the ``figures`` dict it shares (through
+        ``known``) with the briefing returned."""
+        nothing_yet = dict(
+            actions=None, voices=None, coverage=None, gaps=None, connections=None, loop=None
+        )
+        return Briefing(**known, **(nothing_yet | analyses))
+
     if charts_in_child_process:
         # The spine and trend charts need only the indicator tables: queue them before the
         # voices and actions are read and analysed (about 1 s), so the child draws them
-        # meanwhile. The briefing made for this has no analysis yet; its charts are kept in
-        # the ``figures`` dict it shares (through ``known``) with the briefing returned.
+        # meanwhile.
         from hwb_toolkit.sections import queue_indicator_charts
 
-        queue_indicator_charts(
-            Briefing(
-                **known, actions=None, voices=None, coverage=None, gaps=None, connections=None,
-                loop=None,
-            )
-        )
+        queue_indicator_charts(so_far())
 
     home = strategy.home_area
     all_actions = shared.actions if shared is not None else ws.actions()
@@ -346,12 +350,7 @@ def build_briefing(
         # too before the voices are read and analysed.
         from hwb_toolkit.sections import queue_network_chart
 
-        queue_network_chart(
-            Briefing(
-                **known, actions=actions, voices=None, coverage=None, gaps=None,
-                connections=links, loop=None,
-            )
-        )
+        queue_network_chart(so_far(actions=actions, connections=links))
 
     all_contributions = shared.contributions if shared is not None else ws.contributions()
     contributions = all_contributions[
@@ -366,12 +365,7 @@ def build_briefing(
         # coverage, gaps and texts are worked out.
         from hwb_toolkit.sections import queue_voices_charts
 
-        queue_voices_charts(
-            Briefing(
-                **known, actions=actions, voices=voices, coverage=None, gaps=None,
-                connections=links, loop=None,
-            )
-        )
+        queue_voices_charts(so_far(actions=actions, voices=voices, connections=links))
     briefing = Briefing(
         **known,
         actions=actions,
