@@ -233,6 +233,33 @@ def test_unknown_area_is_a_clear_error(workspace):
         build_briefing(workspace, "E06999999", "2026-11")
 
 
+def test_full_collections_are_held_off_during_a_build_and_restored_after(workspace, monkeypatch):
+    import gc
+
+    import hwb_toolkit.briefing as briefing_module
+
+    thresholds_during = []
+    analyse = briefing_module.analyse_voices
+
+    def analyse_and_look(*args, **kwargs):
+        thresholds_during.append(gc.get_threshold())
+        return analyse(*args, **kwargs)
+
+    monkeypatch.setattr(briefing_module, "analyse_voices", analyse_and_look)
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 7)  # an analyst's own setting is what comes back
+        build_briefing(workspace, HOME, "2026-11")
+        assert gc.get_threshold() == (700, 10, 7)
+        with pytest.raises(Exception, match="E06999999"):
+            build_briefing(workspace, "E06999999", "2026-11")
+        assert gc.get_threshold() == (700, 10, 7)
+    finally:
+        gc.set_threshold(*before)
+    # Young objects are still collected at their usual pace; only full collections wait.
+    assert thresholds_during == [(700, 10, briefing_module._FULL_COLLECTIONS_HELD_OFF)]
+
+
 def test_a_post_it_added_in_the_store_reaches_next_months_briefing_escaped(tmp_path):
     workspace = init_workspace(tmp_path / "workspace")
     store = Workspace.open(workspace).store()
