@@ -238,26 +238,34 @@ def test_full_collections_are_held_off_during_a_build_and_restored_after(workspa
 
     import hwb_toolkit.briefing as briefing_module
 
-    thresholds_during = []
+    seen_during = []
+    frozen = []
     analyse = briefing_module.analyse_voices
 
     def analyse_and_look(*args, **kwargs):
-        thresholds_during.append(gc.get_threshold())
+        seen_during.append((gc.get_threshold(), len(frozen)))
         return analyse(*args, **kwargs)
 
     monkeypatch.setattr(briefing_module, "analyse_voices", analyse_and_look)
+    # As in a fresh process: nothing frozen yet (gc.freeze is recorded, not done, here).
+    monkeypatch.setattr(briefing_module, "_FROZEN", False)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append("frozen"))
     before = gc.get_threshold()
     try:
         gc.set_threshold(700, 10, 7)  # an analyst's own setting is what comes back
         build_briefing(workspace, HOME, "2026-11")
         assert gc.get_threshold() == (700, 10, 7)
+        assert frozen == ["frozen"]  # at the end of the first build
+        build_briefing(workspace, HOME, "2026-11")
         with pytest.raises(Exception, match="E06999999"):
             build_briefing(workspace, "E06999999", "2026-11")
         assert gc.get_threshold() == (700, 10, 7)
     finally:
         gc.set_threshold(*before)
+    assert frozen == ["frozen"]  # once per process
     # Young objects are still collected at their usual pace; only full collections wait.
-    assert thresholds_during == [(700, 10, briefing_module._FULL_COLLECTIONS_HELD_OFF)]
+    held_off = (700, 10, briefing_module._FULL_COLLECTIONS_HELD_OFF)
+    assert seen_during == [(held_off, 0), (held_off, 1)]
 
 
 def test_a_post_it_added_in_the_store_reaches_next_months_briefing_escaped(tmp_path):
