@@ -124,6 +124,8 @@ class SvgJob:
 
 _LOCK = threading.Lock()
 _RENDERER: Executor | None = None
+#: How much lower than its parent the renderer process runs (``nice`` steps, 0-19).
+_RENDERER_NICENESS = 10
 
 
 def _renderer() -> Executor:
@@ -162,9 +164,16 @@ def start_process(vl_version: str | None = None) -> None:
 
 
 def _child_setup(parent_pid: int) -> None:
-    """In the renderer process: leave Ctrl-C to the parent (a kernel being stopped signals
-    its whole process group; the child would print a KeyboardInterrupt traceback), and
-    end when the parent is gone, even if it was killed without a chance to stop us."""
+    """In the renderer process: yield the processor to the parent, leave Ctrl-C to the
+    parent (a kernel being stopped signals its whole process group; the child would print
+    a KeyboardInterrupt traceback), and end when the parent is gone, even if it was killed
+    without a chance to stop us."""
+    # The parent is the critical path (it builds while charts are drawn, and a chart is
+    # only needed when its section is shown); on 2 cores the kernel, this child and
+    # Papermill's own process compete. Measured, paired: a briefing ended 0.12-0.30 s
+    # sooner with the child at a lower priority (a 60-area batch, with every core busy
+    # anyway, took 3% longer). Raising one's own niceness needs no privilege.
+    os.nice(_RENDERER_NICENESS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch_parent() -> None:
