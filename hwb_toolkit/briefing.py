@@ -410,7 +410,7 @@ def build_briefing(
         # coverage, gaps and texts are worked out.
         from hwb_toolkit.sections import queue_voices_charts
 
-        queue_voices_charts(so_far(actions=actions, voices=voices, connections=links))
+        queue_voices_charts(so_far(actions=actions, voices=voices))
     briefing = Briefing(
         **known,
         actions=actions,

@@ -381,10 +381,8 @@ def queue_network_chart(briefing: Briefing) -> None:
 
 
 def queue_voices_charts(briefing: Briefing) -> None:
-    """Build the theme charts and the opinion map now (and the network, if not yet), so they
-    are drawn (in the background) while the gaps, coverage and texts are worked out. Needs
-    only the briefing's voices and connections."""
-    queue_network_chart(briefing)
+    """Build the theme charts and the opinion map now, so they are drawn (in the background)
+    while the gaps, coverage and texts are worked out. Needs only the briefing's voices."""
     if briefing.voices.opinion is not None:
         _opinion_figure(briefing)
     for objective in briefing.objectives:
