@@ -83,7 +83,9 @@ Decisions (what a caller can rely on)
 * **Sessions** (live workshops): id, name, themes, statements (contribution ids
   of kind ``statement`` created with the session), ``dots_per_person``,
   ``max_dots_per_item`` (None = no limit), ``created_at``, ``created_by``, ``open``. Contributions and votes made in a
-  session carry ``session`` = the session id and ``source`` = its name.
+  session carry ``session`` = the session id and ``source`` = its name. A closed
+  session refuses new contributions, votes and dots, checked inside the write
+  transaction (:meth:`Store.import_csv` still restores an exported closed session whole).
 * **Schema versions.** ``schema_version`` holds one row per version applied.
   Opening a store made by an older hwb-toolkit upgrades it in place, inside
   the write lock (so concurrent openers migrate once), adding what is missing:
@@ -1033,13 +1035,31 @@ class Store:
         canonical rows, flags the ones to hold as "pending" for a facilitator;
         the others get ``status`` ("visible", or "pending" to review everything).
         Re-adding an identical contribution is a no-op; a different one with a
-        stored id raises :class:`StoreError` naming the id.
+        stored id raises :class:`StoreError` naming the id. A row of a closed live
+        session (``session`` names one) is refused with :class:`StoreError`.
         """
         if status not in ("visible", "pending"):
             raise StoreError(f"a new contribution's status must be 'visible' or 'pending', not {status!r}")
         records = _prepare_contributions(frame, status=status)
         self._screen(records, screen)
-        return self._write(lambda c: self._add_contributions_tx(c, records, by))
+
+        def work(connection: Connection) -> WriteSummary:
+            self._refuse_closed_sessions(connection, records)
+            return self._add_contributions_tx(connection, records, by)
+
+        return self._write(work)
+
+    @staticmethod
+    def _refuse_closed_sessions(connection: Connection, records: list[dict[str, Any]]) -> None:
+        """Raise :class:`StoreError` when a record belongs to a closed live session (checked
+        inside the write transaction, so a session closed a moment ago refuses too)."""
+        named = sorted({r["session"] for r in records if r.get("session")})
+        if not named:
+            return
+        closed = connection.execute(sa.select(sessions_table.c.name).where(
+            sessions_table.c.session_id.in_(named), sessions_table.c.is_open.is_(False))).first()
+        if closed is not None:
+            raise StoreError(f"session {closed[0]!r} is closed: it takes no more post-its or votes")
 
     @staticmethod
     def _screen(records: list[dict[str, Any]], screen: Callable[[pd.DataFrame], Any] | None) -> None:
@@ -1117,17 +1137,19 @@ class Store:
 
     def contributions(self, *, include_hidden: bool = False, include_pending: bool = False,
                       session: str | None = None, source: str | None = None,
-                      kind: str | None = None, with_status: bool = False) -> pd.DataFrame:
+                      kind: str | None = None, author: str | None = None,
+                      with_status: bool = False) -> pd.DataFrame:
         """Stored contributions in canonical columns, in the order they were added.
 
         Visible ones only unless ``include_pending``/``include_hidden``;
-        optionally one ``session``, ``source`` or ``kind``. ``with_status`` adds
-        the moderation ``status`` column (for the facilitator's page).
+        optionally one ``session``, ``source``, ``kind`` or ``author``. ``with_status``
+        adds the moderation ``status`` column (for the facilitator's page).
         """
         table = contributions_table
         wanted = ["visible"] + ["pending"] * include_pending + ["hidden"] * include_hidden
         query = sa.select(table).where(table.c.status.in_(wanted)).order_by(table.c.seq)
-        for column, value in (("session", session), ("source", source), ("kind", kind)):
+        for column, value in (("session", session), ("source", source), ("kind", kind),
+                              ("author", author)):
             if value is not None:
                 query = query.where(table.c[column] == value)
         rows = self._read(lambda c: [dict(r) for r in c.execute(query).mappings()])
@@ -1145,9 +1167,15 @@ class Store:
         ``created_at``) is ``stale`` and ignored, the same one is a no-op. Dot
         rows of one frame on the same ballot are summed; the result *sets* the
         participant's dots on the item. ``by`` defaults to each row's participant.
+        A row of a closed live session is refused with :class:`StoreError`.
         """
         records = _prepare_votes(frame)
-        return self._write(lambda c: self._add_votes_tx(c, records, by))
+
+        def work(connection: Connection) -> WriteSummary:
+            self._refuse_closed_sessions(connection, records)
+            return self._add_votes_tx(connection, records, by)
+
+        return self._write(work)
 
     def _add_votes_tx(self, connection: Connection, records: list[dict[str, Any]], by: str | None,
                       *, reason: str | None = None) -> WriteSummary:
@@ -1182,12 +1210,14 @@ class Store:
         return WriteSummary(inserted=len(inserts), updated=updated, unchanged=unchanged, stale=stale)
 
     def votes(self, *, session: str | None = None, source: str | None = None,
-              kind: str | None = None, item: str | None = None) -> pd.DataFrame:
-        """Current votes in canonical columns (one row per ballot), in the order first cast."""
+              kind: str | None = None, item: str | None = None,
+              participant: str | None = None) -> pd.DataFrame:
+        """Current votes in canonical columns (one row per ballot), in the order first cast;
+        optionally only one ``session``, ``source``, ``kind``, ``item`` or ``participant``."""
         table = votes_table
         query = sa.select(table).order_by(table.c.seq)
         for column, value in (("session", session), ("source", source), ("kind", kind),
-                              ("item", item)):
+                              ("item", item), ("participant", participant)):
             if value is not None:
                 query = query.where(table.c[column] == value)
         rows = self._read(lambda c: [dict(r) for r in c.execute(query).mappings()])
@@ -1560,6 +1590,12 @@ class Store:
         frame["max_dots_per_item"] = frame["max_dots_per_item"].astype("Int64")
         frame["open"] = frame["open"].astype(bool)
         return frame
+
+    def last_change(self) -> int:
+        """A number that grows with every change anyone makes to the store (the newest
+        history row's id; 0 for an empty store): cheap to poll for "anything new?"."""
+        query = sa.select(sa.func.coalesce(sa.func.max(history_table.c.history_id), 0))
+        return int(self._read(lambda c: c.execute(query).scalar()))
 
     # .. history ....................................................................
     def history(self, *, entity: str | None = None, entity_id: str | None = None,

@@ -532,6 +532,63 @@ def test_reopening_a_session_is_idempotent_but_a_different_one_is_refused(store)
         store.open_session(*args, by="facilitator", max_dots_per_item=2)
 
 
+def test_a_closed_session_refuses_post_its_and_votes_inside_the_transaction(tmp_path, store):
+    store.open_session("ws-shut", "Shut", ["leisure"], ["Lit parks"], by="facilitator")
+    post_it = pd.DataFrame({"contribution_id": ["late"], "session": "ws-shut", "kind": "post_it",
+                            "text": ["Too late?"], "author": "p_1"})
+    answer = pd.DataFrame({"session": ["ws-shut"], "participant": "p_1", "item": "ws-shut-s1",
+                           "vote": 1.0, "kind": "agree_disagree"})
+    store.add_contributions(post_it.assign(contribution_id="early"))
+    store.add_votes(answer)
+    store.close_session("ws-shut", by="facilitator")
+    before = len(store.history())
+    with pytest.raises(StoreError, match="session 'Shut' is closed: it takes no more post-its"):
+        store.add_contributions(post_it)
+    with pytest.raises(StoreError, match="session 'Shut' is closed"):
+        store.add_votes(answer.assign(vote=-1.0))
+    # A mixed frame is refused whole: the other session's row is not written either.
+    other = post_it.assign(contribution_id="elsewhere", session="no-such-session")
+    with pytest.raises(StoreError, match="is closed"):
+        store.add_contributions(pd.concat([other, post_it]))
+    assert store.contributions(kind="post_it")["contribution_id"].tolist() == ["early"]
+    assert store.votes()["vote"].tolist() == [1.0]
+    assert len(store.history()) == before
+    # A backup of the closed session is still restored whole.
+    store.export_csv(tmp_path / "backup")
+    with Store(tmp_path / "restored.sqlite") as restored:
+        restored.import_csv(tmp_path / "backup", by="restorer")
+        assert restored.contributions(kind="post_it")["contribution_id"].tolist() == ["early"]
+        assert restored.votes()["vote"].tolist() == [1.0]
+        assert restored.sessions()["open"].tolist() == [False]
+
+
+def test_the_change_counter_grows_with_every_change_from_any_connection(tmp_path):
+    path = tmp_path / "store.sqlite"
+    with Store(path) as watcher, Store(path) as writer:
+        assert watcher.last_change() == 0
+        writer.open_session("ws-1", "Workshop", ["leisure"], [], by="facilitator")
+        first = watcher.last_change()
+        assert first > 0
+        writer.place_dot("ws-1", "p_1", "leisure")
+        assert watcher.last_change() > first
+        unchanged = watcher.last_change()
+        writer.open_session("ws-1", "Workshop", ["leisure"], [], by="facilitator")  # a no-op
+        assert watcher.last_change() == unchanged
+
+
+def test_contributions_and_votes_of_one_author_or_participant(store):
+    store.open_session("ws-1", "Workshop", ["leisure", "food"], [], by="facilitator",
+                       dots_per_person=4)
+    store.add_contributions(pd.DataFrame({
+        "contribution_id": ["a", "b", "c"], "session": "ws-1", "kind": "post_it",
+        "text": ["one", "two", "three"], "author": ["p_1", "p_2", "p_1"]}))
+    for participant, item in (("p_1", "leisure"), ("p_2", "food"), ("p_1", "food")):
+        store.place_dot("ws-1", participant, item)
+    assert store.contributions(author="p_1")["contribution_id"].tolist() == ["a", "c"]
+    mine = store.votes(session="ws-1", participant="p_1")
+    assert sorted(mine["item"]) == ["food", "leisure"] and set(mine["participant"]) == {"p_1"}
+
+
 # --- actions ------------------------------------------------------------------------------
 
 
