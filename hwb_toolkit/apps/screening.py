@@ -257,6 +257,12 @@ def needs_review(text: object) -> list[str]:
     return reasons
 
 
+#: Below this many rows the vectorised pre-filter costs more than it saves: pandas parses
+#: its four patterns on every call (about 8 ms), while the full rules take about 0.1 ms a
+#: text (a live post-it is screened alone: 10 ms became 0.3 ms).
+_PREFILTER_FROM_ROWS = 50
+
+
 def screen_contributions(contributions: pd.DataFrame) -> np.ndarray:
     """One boolean per row of a contributions table: True = hold it for review.
 
@@ -265,6 +271,8 @@ def screen_contributions(contributions: pd.DataFrame) -> np.ndarray:
     rows flagged by :func:`needs_review`.
     """
     texts = contributions["text"].astype("string").fillna("")
+    if len(texts) <= _PREFILTER_FROM_ROWS:
+        return np.array([bool(needs_review(text)) for text in texts], dtype=bool)
     # Cheap vectorised pre-filter: only texts with an "@", a digit run, a listed word,
     # a threat or a condition can need review; the full rules run on those alone.
     maybe = (
