@@ -32,19 +32,20 @@ import ipywidgets as widgets
 import pandas as pd
 
 from hwb_toolkit.apps.common import (
+    FORM_CSS,
     column,
     dropdown,
     escape,
     friendly_errors,
     heading,
     row,
+    section,
     show_status,
     status_line,
     style_widget,
     text_html,
     workspace_path,
 )
-from hwb_toolkit.apps.workshop import FORM_CSS, section
 from hwb_toolkit.errors import HwbError, InputError
 from hwb_toolkit.io.workspace import Workspace
 from hwb_toolkit.narrative import STATUS_LABELS, status_label, truncate_text

@@ -84,6 +84,19 @@ PAGE_CSS = """
 """
 
 
+#: Form styles for phones: a field's label goes above its input when both do not fit.
+FORM_CSS = """
+.hwb-page .widget-button { min-height: 2.5rem; }
+.hwb-page .widget-inline-hbox { flex-wrap: wrap; max-width: calc(100% - 4px);
+                                box-sizing: border-box; }
+.hwb-page .widget-inline-hbox > .widget-label { white-space: normal; max-width: 100%;
+                                                 overflow: visible; }
+.hwb-page .widget-inline-hbox > select, .hwb-page .widget-inline-hbox > input,
+.hwb-page .widget-inline-hbox > textarea { min-width: 12rem; max-width: 100%;
+                                           flex: 1 1 12rem; }
+"""
+
+
 # --- where the workspace and the reports are --------------------------------------------
 
 
@@ -297,6 +310,15 @@ def panel(title: str | None, *children: widgets.Widget, min_width: str = "18rem"
     return widgets.VBox(
         parts, layout=widgets.Layout(flex="1 1 " + min_width, min_width="0", max_width="100%")
     )
+
+
+def section(title: str | None, *children: widgets.Widget, level: int = 2) -> widgets.VBox:
+    """A titled block, full width, its children one under the other (pages stack these;
+    :func:`hwb_toolkit.apps.common.panel` is for blocks side by side in a row)."""
+    parts = ([heading(title, level)] if title else []) + list(children)
+    box = widgets.VBox(parts, layout=widgets.Layout(width="100%", margin="0 0 0.8rem 0"))
+    box.add_class("hwb-section")
+    return box
 
 
 def dropdown(
