@@ -167,18 +167,27 @@ def serve(
     workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")] = Path(
         "workspace"
     ),
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8866,
-    token: Annotated[str | None, typer.Option(help="Require this token on every page.")] = None,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8866,
+    host: Annotated[str, typer.Option(
+        help="Address to listen on: 127.0.0.1 (this computer only) or 0.0.0.0 (also phones "
+             "on the same network, for a live event).")] = "127.0.0.1",
+    token: Annotated[str | None, typer.Option(
+        help="Require this token on the pages and reports (participants of a live event "
+             "join with their session's code instead).")] = None,
     reports: Annotated[Path, typer.Option(help="Reports folder the Explorer links to.")] = Path(
         "reports"
     ),
     preheat: Annotated[bool, typer.Option(help="Keep a warm kernel per page.")] = False,
+    public_url: Annotated[str | None, typer.Option(
+        help="Address phones use to reach this server, shown on join screens (default: this "
+             "computer's address on the local network).")] = None,
 ) -> None:
-    """Serve the partner pages (Explorer, Workshop, Actions) with Voila."""
+    """Serve the partner pages (Explorer, Workshop, Actions) and the live event pages."""
     from hwb_toolkit.apps.serve import serve as serve_pages
 
     try:
-        serve_pages(workspace, port, token, reports=reports, preheat=preheat)
+        serve_pages(workspace, port, token, reports=reports, preheat=preheat, host=host,
+                    public_url=public_url)
     except KeyboardInterrupt:
         pass
 

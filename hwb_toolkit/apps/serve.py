@@ -76,6 +76,12 @@ REPORT_FILE_PATTERN = re.compile(
     r"|[A-Za-z0-9_-]+/(?:briefing\.html|summary\.json)))"
 )
 
+#: A published briefing is self-contained HTML (inline styles, SVG charts): it may load
+#: nothing, run nothing and be framed by nobody.
+REPORT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 _TEMPLATE_CONF = """{
   "base_template": "lab",
   "mimetypes": {"text/html": true},
@@ -207,8 +213,27 @@ def _handlers_module():
                 await result
             self.xsrf_token  # noqa: B018 - the property sets the cookie
 
-    class ReportsHandler(tornado.web.StaticFileHandler):
-        """Serves the pipeline's published report files, read only, and nothing else."""
+    from jupyter_server.base.handlers import JupyterHandler
+
+    class ReportsHandler(JupyterHandler, tornado.web.StaticFileHandler):
+        """Serves the pipeline's published report files, read only, and nothing else; with
+        the server's token when it has one (Jupyter's own login check), and headers that let
+        a briefing run nothing and load nothing (:data:`REPORT_SECURITY_POLICY`).
+
+        Not Jupyter's ``AuthenticatedFileHandler``: that one also refuses a GET with no
+        same-site referrer, i.e. a briefing opened from a link in an email."""
+
+        @property
+        def content_security_policy(self) -> str:
+            return REPORT_SECURITY_POLICY
+
+        @tornado.web.authenticated
+        def get(self, path: str, include_body: bool = True):
+            return tornado.web.StaticFileHandler.get(self, path, include_body)
+
+        @tornado.web.authenticated
+        def head(self, path: str):
+            return tornado.web.StaticFileHandler.head(self, path)
 
         def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
             relative = os.path.relpath(absolute_path, root).replace(os.sep, "/")
@@ -371,6 +396,10 @@ def voila_app_class():
 
     class HwbVoila(Voila):
         reports_dir = Unicode("", config=True, help="Folder of the pipeline's reports to serve.")
+        workspace_dir = Unicode("", config=True,
+                                help="The workspace whose live workshop sessions are served.")
+        public_url = Unicode("", config=True,
+                             help="Address phones use to reach this server (join screens).")
 
         def initialize(self, argv=None):
             install_executor_fix()
@@ -388,13 +417,25 @@ def voila_app_class():
                     ReportsHandler,
                     {"path": self.reports_dir},
                 ))
+            if self.workspace_dir:
+                handlers[0:0] = live_handlers_for(self)
             return handlers
+
+    def live_handlers_for(app) -> list[tuple]:
+        from hwb_toolkit.apps.live.handlers import LiveSettings, live_handlers
+        from hwb_toolkit.apps.live.hub import LiveHub
+
+        app.live_hub = LiveHub(app.workspace_dir)
+        settings = LiveSettings(app.live_hub, public_url=app.public_url or None, host=app.ip,
+                                port=app.port)
+        return live_handlers(settings, app.server_url)
 
     return HwbVoila
 
 
 def voila_argv(root_dir: Path, *, port: int, token: str | None, reports: Path,
                host: str = DEFAULT_HOST, preheat: bool = False, pool_size: int = 1,
+               workspace: Path | None = None, public_url: str | None = None,
                extra: Sequence[str] = ()) -> list[str]:
     """The command-line settings passed to Voila on top of :data:`CONFIG_FILE`."""
     argv = [
@@ -406,6 +447,10 @@ def voila_argv(root_dir: Path, *, port: int, token: str | None, reports: Path,
         f"--HwbVoila.reports_dir={reports}",
         f"--Voila.token={token or ''}",
     ]
+    if workspace is not None:
+        argv.append(f"--HwbVoila.workspace_dir={workspace}")
+    if public_url:
+        argv.append(f"--HwbVoila.public_url={public_url}")
     if preheat:
         argv += ["--VoilaConfiguration.preheat_kernel=True",
                  f"--VoilaConfiguration.default_pool_size={pool_size}"]
@@ -415,14 +460,17 @@ def voila_argv(root_dir: Path, *, port: int, token: str | None, reports: Path,
 def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = None, *,
           reports: str | Path | None = None, pages: str | Path | None = None,
           host: str = DEFAULT_HOST, preheat: bool = False, pool_size: int = 1,
-          extra_voila_args: Sequence[str] = ()) -> None:
+          public_url: str | None = None, extra_voila_args: Sequence[str] = ()) -> None:
     """Serve the partner pages for ``workspace`` until interrupted (Ctrl-C).
 
     ``reports`` is the pipeline's output folder (default ``./reports``, as ``hwb batch``);
     ``pages`` a folder of page notebooks (default the repository's ``notebooks/``, of
     which only :data:`APP_PAGES` are served). ``token`` (optional) is then required by
     every page. ``preheat`` keeps ``pool_size`` kernels per page started and the page
-    already run, so a visit is served at once. Prints the pages' addresses first.
+    already run, so a visit is served at once. The live event pages
+    (:mod:`hwb_toolkit.apps.live`) are served on the same port; ``public_url`` is the
+    address phones use to reach it (shown on join screens; default: this computer's
+    address on its local network when ``host`` is 0.0.0.0). Prints the addresses first.
     Raises :class:`~hwb_toolkit.errors.ConfigError` if ``workspace`` is not a workspace.
     """
     from hwb_toolkit.apps.common import REPORTS_ENV, WORKSPACE_ENV
@@ -453,12 +501,15 @@ def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = N
             print(f"  {name:<10} {url}", flush=True)
         print(f"  {'reports':<10} http://{host}:{port}/{REPORTS_URL}/<period>/<area>/briefing.html",
               flush=True)
+        print(f"  {'join':<10} http://{host}:{port}/j  (participants of a live event type "
+              "their session's code here)", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
 
         app_class = voila_app_class()
         app_class.launch_instance(argv=voila_argv(
             root_dir, port=port, token=token, reports=reports_dir, host=host,
-            preheat=preheat, pool_size=pool_size, extra=extra_voila_args,
+            preheat=preheat, pool_size=pool_size, workspace=workspace_root,
+            public_url=public_url, extra=extra_voila_args,
         ))
     finally:
         shutil.rmtree(serving, ignore_errors=True)
@@ -475,6 +526,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default=DEFAULT_HOST)
     parser.add_argument("--preheat", action="store_true")
     parser.add_argument("--pool-size", type=int, default=1)
+    parser.add_argument("--public-url", default=None)
     parser.add_argument("--install-jupyter-config", nargs=2, metavar=("CONFIG_DIR", "DATA_DIR"),
                         help="configure Voila in a Jupyter server (Binder) and exit")
     options, extra = parser.parse_known_args(argv)
@@ -484,7 +536,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         serve(options.workspace, options.port, options.token, reports=options.reports,
               pages=options.pages, host=options.host, preheat=options.preheat,
-              pool_size=options.pool_size, extra_voila_args=extra)
+              pool_size=options.pool_size, public_url=options.public_url,
+              extra_voila_args=extra)
     except KeyboardInterrupt:
         pass
 
