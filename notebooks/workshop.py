@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -12,10 +14,11 @@
 # ---
 
 # %% tags=["parameters"]
-# Workshop page: post-its, dots and agree/disagree for a live event, shared through the
-# workspace's store. Served by `hwb serve`; the facilitator opens
-# workshop.ipynb?facilitator=<code> (the code: $HWB_FACILITATOR_CODE, else the
-# workspace's .facilitator_code). All logic is in hwb_toolkit.apps.workshop.
+# Workshop page: the facilitator's desk for a live event (open, close and moderate sessions;
+# the join screen and live wall for the projector). Served by `hwb serve`; the facilitator
+# opens workshop.ipynb?facilitator=<code> (the code: $HWB_FACILITATOR_CODE, else the
+# workspace's .facilitator_code). Participants join on the kernel-free live pages
+# (/j and /workshop/<session>). All logic is in hwb_toolkit.apps.workshop.
 import os
 
 workspace: str = os.environ.get("HWB_WORKSPACE", "../workspace")  # the workspace folder
