@@ -1070,7 +1070,12 @@ def read_polis_export(
 
 # --- pabulib ----------------------------------------------------------------
 _PABULIB_SECTIONS = ("META", "PROJECTS", "VOTES")
-_PABULIB_KIND = {"approval": "approval", "cumulative": "dot", "scoring": "dot", "ordinal": "rank"}
+#: pabulib vote_type -> canonical vote kind. ``choose-1`` (each ballot names one
+#: project) is an approval ballot with one approval.
+_PABULIB_KIND = {
+    "approval": "approval", "choose-1": "approval", "cumulative": "dot", "scoring": "dot",
+    "ordinal": "rank",
+}
 
 
 def _pabulib_sections(path: Path) -> dict[str, tuple[list[str], list[list[str]], list[int]]]:
@@ -1136,11 +1141,18 @@ def read_pabulib(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str
       text, ``cost``, ``votes``, ``score`` (when published) as numbers, other
       columns (name, category, selected, ...) as text.
     - ``votes``: canonical votes (:data:`~hwb_toolkit.schema.VOTE_COLUMNS`), one
-      row per voter and project: ``approval`` ballots -> kind ``approval``, vote 1;
-      ``cumulative`` (and ``scoring``) -> kind ``dot``, vote = the voter's points
-      for the project; ``ordinal`` -> kind ``rank``, vote = position in the
-      voter's list (1 = top). ``participant`` is pabulib's ``voter_id``; voter
-      columns such as age or sex are not kept. ``source`` is the file name and
+      row per entry of a ballot: ``approval`` and ``choose-1`` ballots -> kind
+      ``approval``, vote 1; ``cumulative`` (and ``scoring``) -> kind ``dot``,
+      vote = the points the entry gives (0 included: the voter still listed the
+      project); ``ordinal`` -> kind ``rank``, vote = position in the voter's list
+      (1 = top). Entries are read as pabulib's own checker counts them: blank
+      entries (``"3,,5"``) are skipped, and a ballot that names a project twice
+      gives two rows (a warning names the first such line); a ``choose-1``
+      ballot naming several projects is read likewise, with a warning.
+      ``tally(votes, ..., count_entries=True)`` then reproduces pabulib's
+      ``votes`` column and, with ``method="modified_borda"`` for ordinal ballots,
+      its ``score``. ``participant`` is pabulib's ``voter_id``; voter columns
+      such as age or sex are not kept. ``source`` is the file name and
       ``session`` the META ``description``.
     - ``meta``: the META section as a dict of text values (vote_type, budget,
       num_votes, max_points, ...).
@@ -1181,26 +1193,41 @@ def read_pabulib(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str
         require_columns(ballots, ["points"], path)
     ballots["_line"] = lines
     ballots = ballots[ballots["vote"].str.strip() != ""]  # a blank ballot names no project
-    long = ballots.assign(item=ballots["vote"].str.split(",")).explode("item")
-    long["item"] = long["item"].str.strip()
+
+    def entries(column: str) -> pd.Series:
+        # One row per entry, indexed by ballot; blank entries are skipped, as pabulib does.
+        split = ballots[column].str.split(",").explode().str.strip()
+        return split[split.notna() & (split != "")]
+
+    long = entries("vote").rename("item").to_frame().join(ballots[["voter_id", "_line"]])
     long["position"] = long.groupby(level=0).cumcount() + 1
     unknown = ~long["item"].isin(set(project_ids))
     if unknown.any():
         position = int(np.flatnonzero(unknown.to_numpy())[0])
         raise InputError(f"project {long['item'].iloc[position]!r} is not in PROJECTS",
                          file=path, row=int(long["_line"].iloc[position]), column="vote")
-    repeated = long.duplicated(["voter_id", "item"])
-    if repeated.any():
-        position = int(np.flatnonzero(repeated.to_numpy())[0])
-        raise InputError(f"project {long['item'].iloc[position]!r} appears twice in one ballot",
-                         file=path, row=int(long["_line"].iloc[position]), column="vote")
+    for bad, message in (
+        (long.index.duplicated() & (vote_type == "choose-1"),
+         "a choose-1 ballot names more than one project; each entry is counted"),
+        (long.assign(_ballot=long.index).duplicated(["_ballot", "item"]).to_numpy(),
+         "a ballot names a project twice; each mention is counted, as pabulib counts them"),
+    ):
+        if bad.any():
+            position = int(np.flatnonzero(bad)[0])
+            warnings.warn(
+                f"{path}, line {int(long['_line'].iloc[position])}: {message} "
+                f"({int(bad.sum())} in the file)",
+                UserWarning, stacklevel=2,
+            )
     if needs_points:
-        points = ballots["points"].str.split(",").explode().str.strip()
-        if len(points) != len(long) or not (points.index == long.index).all():
-            counts = ballots["points"].str.count(",") != ballots["vote"].str.count(",")
-            position = int(np.flatnonzero(counts.to_numpy())[0])
+        points = entries("points")
+        per_ballot = pd.DataFrame({"projects": long.groupby(level=0).size(),
+                                   "points": points.groupby(level=0).size()}).fillna(0)
+        mismatch = per_ballot["projects"] != per_ballot["points"]
+        if mismatch.any():
+            ballot = per_ballot.index[np.flatnonzero(mismatch.to_numpy())[0]]
             raise InputError("the ballot has a different number of points and projects",
-                             file=path, row=int(ballots["_line"].iloc[position]), column="points")
+                             file=path, row=int(ballots.loc[ballot, "_line"]), column="points")
         point_frame = pd.DataFrame({"points": points.to_numpy()})
         values = _pabulib_numeric(point_frame, "points", path, long["_line"].to_numpy(), minimum=0)
         vote = values.to_numpy()

@@ -637,7 +637,6 @@ PB_HEAD = "META\nkey;value\nvote_type;{vote_type}\nnum_votes;1\nPROJECTS\nprojec
         ("VOTES\nvoter_id;vote\nv1;1,3\n", "approval", 11, "vote", "project '3' is not in PROJECTS"),
         ("VOTES\nvoter_id;vote;points\nv1;1,2;3\n", "cumulative", 11, "points", "number of points"),
         ("VOTES\nvoter_id;vote;points\nv1;1,2;3,x\n", "cumulative", 11, "points", "'x' is not a number"),
-        ("VOTES\nvoter_id;vote\nv1;1,1\n", "ordinal", 11, "vote", "appears twice"),
         ("VOTES\nvoter_id;vote\nv1;1;extra\n", "approval", 11, None, "3 fields"),
         ("", "approval", None, None, "VOTES section is missing"),
         ("VOTES\nvoter_id;vote\nv1;1\n", "plurality", None, "vote_type", "plurality"),
@@ -648,6 +647,51 @@ def test_bad_pabulib_files(tmp_path, body, vote_type, row, column, message):
     with pytest.raises(InputError, match=message) as caught:
         read_pabulib(path)
     assert (caught.value.file, caught.value.row, caught.value.column) == (str(path), row, column)
+
+
+@pytest.mark.reference
+def test_read_pabulib_choose_1(reference_dir):
+    path = reference_dir / "workshop" / "votes" / "pabulib" / "Poland_Zabrze_2021_Mikulczyce.pb"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # META counts agree, every ballot names one project
+        projects, votes, meta = read_pabulib(path)
+    assert meta["vote_type"] == "choose-1" and set(votes["kind"]) == {"approval"}
+    assert votes["participant"].nunique() == len(votes) == int(meta["num_votes"]) == 1909
+    assert set(votes["vote"]) == {1.0} and len(projects) == 3
+
+
+def test_pabulib_choose_1_repeated_and_blank_entries_inline(tmp_path):
+    head = PB_HEAD.replace("num_votes;1", "num_votes;3")
+    path = write(tmp_path, "choose.pb", head.format(vote_type="choose-1")
+                 + "VOTES\nvoter_id;vote\nv1;1\nv2;2\nv3;2\n")
+    _, votes, _ = read_pabulib(path)
+    assert votes[["participant", "item", "vote", "kind"]].values.tolist() == [
+        ["v1", "1", 1.0, "approval"], ["v2", "2", 1.0, "approval"], ["v3", "2", 1.0, "approval"]]
+    # An ordinal ballot naming project 1 twice: each mention counted at its position,
+    # with a warning instead of refusing the file; blank entries are skipped.
+    path = write(tmp_path, "twice.pb", head.format(vote_type="ordinal")
+                 + "VOTES\nvoter_id;vote\nv1;1,,2,1\nv2;2\nv3;1,2,\n")
+    with pytest.warns(UserWarning, match="line 11: a ballot names a project twice"):
+        _, votes, _ = read_pabulib(path)
+    assert votes[["participant", "item", "vote"]].values.tolist() == [
+        ["v1", "1", 1.0], ["v1", "2", 2.0], ["v1", "1", 3.0], ["v2", "2", 1.0],
+        ["v3", "1", 1.0], ["v3", "2", 2.0]]
+    # A choose-1 ballot naming two projects is read, with a warning.
+    path = write(tmp_path, "two.pb", head.format(vote_type="choose-1")
+                 + "VOTES\nvoter_id;vote\nv1;1,2\nv2;2\nv3;2\n")
+    with pytest.warns(UserWarning, match="line 11: a choose-1 ballot names more than one"):
+        _, votes, _ = read_pabulib(path)
+    assert votes["item"].tolist() == ["1", "2", "2", "2"]
+
+
+def test_pabulib_zero_points_are_entries_inline(tmp_path):
+    path = write(tmp_path, "points.pb", PB_HEAD.replace("num_votes;1", "num_votes;2").format(
+        vote_type="cumulative") + "VOTES\nvoter_id;vote;points\nv1;1,2;5,0\nv2;2,1,;3,2,\n")
+    _, votes, _ = read_pabulib(path)
+    assert votes[["participant", "item", "vote"]].values.tolist() == [
+        ["v1", "1", 5.0], ["v1", "2", 0.0], ["v2", "2", 3.0], ["v2", "1", 2.0]]
 
 
 # --- SenseMaker ------------------------------------------------------------------------
