@@ -17,8 +17,9 @@ The rules are transcribed from Fingertips' own C# source (fingertips-open,
 MIT licence, Crown copyright PHE): ``SingleOverlappingCIsComparer``,
 ``SingleOverlappingCIsForTwoCILevelsComparer``, ``QuintilesCalculator``,
 ``SpcForProportionsComparer``, ``SpcForDsrComparer`` and
-``TrendMarkers/TrendMarkerCalculator``. Where Fingertips says "Same" the
-all-data export (and this module) says "Similar".
+``TrendMarkers/TrendMarkerCalculator`` (with FingertipsNext's port of the
+last, dhsc-govuk/FingertipsNext, MIT: see the notes on the recent trend). Where
+Fingertips says "Same" the all-data export (and this module) says "Similar".
 
 Polarity is one of ``"high_is_good"``, ``"low_is_good"``, ``"no_judgement"``.
 """
@@ -233,11 +234,46 @@ def compare_spc_dsr(value, denominator, benchmark, polarity, multiplier=100_000,
 # ---------------------------------------------------------------------------
 # Recent trend
 # ---------------------------------------------------------------------------
+#
+# The rules and the arithmetic are Fingertips' TrendMarkerCalculator (fingertips-open,
+# PholioVisualisationWS/Analysis/TrendMarkers/) as FingertipsNext ports it
+# (dhsc-govuk/FingertipsNext, trend-analysis/TrendAnalysisApp/Calculator/Legacy/):
+# - which points: TrendRequest.IsDataValid (value, count and denominator present, the
+#   denominator above 0) and GetMostRecentData (the 95% limits present), then the five
+#   most recent. FingertipsNext's GetValidDataList skips an invalid point ("Years don't
+#   need to be consecutive"); fingertips-open stopped at the first one.
+# - TrendRequest.IsPossibleDivideByZeroErrors: a valid point whose count equals its
+#   denominator makes the trend "Cannot be calculated", checked in IsValid before
+#   either method runs.
+# - The arithmetic is done in Fingertips' order, so that a slope Fingertips computes
+#   as exactly 0.0 is 0.0 here too (weighting first and dividing last, a published
+#   marker's leave-one-out slope came out -7.4e-15 and its chi-squared of 62.2 was
+#   called "No significant change"). General method (IsSignificant, NoOutliersCheck):
+#   per point Val1..Val5 = 1/d, (value * t)/d, t/d, value/d, t^2/d with
+#   d = Math.Pow((upper - lower) / 3.92, 2); slope = (s1 s2 - s3 s4) / (s1 s5 - s3^2),
+#   chi-squared = (slope / sqrt(s1 / (s1 s5 - s3^2)))^2. SPC for proportions
+#   (fingertips-open only: IsSignificantForProportions, NoOutliersCheckForProportion):
+#   the chi-squared test for trend on the sums of counts and denominators, and the
+#   least-squares slope of the logits. Sums run point by point, oldest first (numpy
+#   sums five or four numbers left to right); Math.Pow is C pow(), as np.float_power is.
+# - NoOutliersCheck: a slope counts -1 when it is below 0 and +1 otherwise (0.0,
+#   and NaN, count +1); significant when all six (all points, and each left out)
+#   agree and chi-squared exceeds ChiSquareConfidence.
+#
+# recent_trend and recent_trends share every helper below, on the last axis (one
+# series, or one row per series), so the batch gives the same bits series by series.
 
 TREND_POINTS = 5
 #: Chi-squared with 1 degree of freedom at 99.8% (3.0902^2): Fingertips' ChiSquareConfidence.
 TREND_CHI_SQUARED = 9.54953570608324
 
+_CANNOT = "Cannot be calculated"
+_NO_CHANGE = "No significant change"
+_TREND_TIMES = np.arange(1.0, TREND_POINTS + 1)
+#: Positions of the five points, then of each leave-one-out subset (NoOutliersCheck's checkCounter).
+_TREND_SUBSETS = [np.arange(TREND_POINTS)] + [
+    np.delete(np.arange(TREND_POINTS), left_out) for left_out in range(TREND_POINTS)
+]
 
 
 @dataclass(frozen=True)
@@ -246,7 +282,7 @@ class TrendResult:
 
     ``label``: one of :data:`TREND_LABELS`. ``chi_squared``: the test statistic
     (None when the trend cannot be calculated). ``slope``: the fitted slope on the
-    full five points (value units per period for ``general``, logit per period for
+    five points used (value units per period for ``general``, logit per period for
     ``proportion``). ``significant``: chi-squared above 9.5495 and the slope's sign
     unchanged whichever single point is left out. ``message`` says why a trend
     cannot be calculated.
@@ -261,7 +297,7 @@ class TrendResult:
 
 
 def _cannot(message: str) -> TrendResult:
-    return TrendResult("Cannot be calculated", None, None, False, 0, message)
+    return TrendResult(_CANNOT, None, None, False, 0, message)
 
 
 def _direction_label(slope: float, polarity: str) -> str:
@@ -272,30 +308,63 @@ def _direction_label(slope: float, polarity: str) -> str:
     return f"{direction} and getting {'better' if better else 'worse'}"
 
 
-def _weighted_slope(values, times, weights):
-    s1, s2 = weights.sum(), (weights * values * times).sum()
-    s3, s4, s5 = (weights * times).sum(), (weights * values).sum(), (weights * times**2).sum()
-    det = s1 * s5 - s3**2
-    return (s1 * s2 - s3 * s4) / det, s1 / det
+def _trend_validity(columns: list[np.ndarray], denominator) -> np.ndarray:
+    """Points Fingertips can use: every given column present and the denominator above 0."""
+    valid = np.logical_and.reduce([~np.isnan(c) for c in columns])
+    if denominator is not None:
+        with np.errstate(invalid="ignore"):
+            valid &= denominator > 0
+    return valid
 
 
-def _ols_slope(values, times):
-    n = values.size
-    return (n * (values * times).sum() - values.sum() * times.sum()) / (
-        n * (times**2).sum() - times.sum() ** 2
+def _weighted_terms(values, lower, upper):
+    """Fingertips' Val1..Val5 of each point (last axis: the five points, oldest first)."""
+    times = _TREND_TIMES
+    divisor = np.float_power((upper - lower) / 3.92, 2.0)
+    return (
+        1 / divisor,
+        (values * times) / divisor,
+        times / divisor,
+        values / divisor,
+        np.float_power(times, 2.0) / divisor,
     )
 
 
-def _stable(slope_of_subset, n: int) -> bool:
-    """True when the slope keeps its sign on all points and with each one left out."""
-    signs = [np.sign(slope_of_subset(np.ones(n, dtype=bool)))]
-    for left_out in range(n):
-        keep = np.ones(n, dtype=bool)
-        keep[left_out] = False
-        signs.append(np.sign(slope_of_subset(keep)))
-    # Fingertips counts a zero slope as positive.
-    signs = [1 if s >= 0 else -1 for s in signs]
-    return abs(sum(signs)) == n + 1
+def _weighted_slope(terms, columns):
+    """Weighted slope and chi-squared over the points at ``columns`` (NoOutliersCheck's loop body)."""
+    s1, s2, s3, s4, s5 = (term[..., columns].sum(axis=-1) for term in terms)
+    spread = (s1 * s5) - np.float_power(s3, 2.0)
+    slope = ((s1 * s2) - (s3 * s4)) / spread
+    beta = np.sqrt(s1 / spread)
+    return slope, np.float_power(slope / beta, 2.0)
+
+
+def _proportion_chi_squared(x, n):
+    """Chi-squared test for trend in counts ``x`` over denominators ``n`` (IsSignificantForProportions)."""
+    times = _TREND_TIMES
+    nn, xx = n.sum(axis=-1), x.sum(axis=-1)
+    numerator = nn * np.float_power(
+        (nn * (x * times).sum(axis=-1)) - (xx * (n * times).sum(axis=-1)), 2.0
+    )
+    spread = (nn * (n * np.float_power(times, 2.0)).sum(axis=-1)) - np.float_power(
+        (n * times).sum(axis=-1), 2.0
+    )
+    return numerator / (xx * (nn - xx) * spread)
+
+
+def _logit_slope(logit, columns):
+    """Least-squares slope of the logits at ``columns`` on time (NoOutliersCheckForProportion)."""
+    values, times = logit[..., columns], _TREND_TIMES[columns]
+    n = len(columns)
+    return ((n * (values * times).sum(axis=-1)) - (values.sum(axis=-1) * times.sum())) / (
+        (n * np.float_power(times, 2.0).sum()) - np.float_power(times.sum(), 2.0)
+    )
+
+
+def _keeps_its_sign(slope_of_columns) -> np.ndarray:
+    """True where the slope on all points and with each one left out counts the same sign."""
+    negative = np.stack([np.asarray(slope_of_columns(columns)) < 0 for columns in _TREND_SUBSETS])
+    return negative.all(axis=0) | ~negative.any(axis=0)
 
 
 def recent_trend(
@@ -307,17 +376,22 @@ def recent_trend(
     polarity: str = "no_judgement",
     method: str = "general",
 ) -> TrendResult:
-    """Fingertips' recent-trend marker on the last five points (oldest first).
+    """Fingertips' recent-trend marker on the five most recent valid points (oldest first).
 
-    Only the most recent unbroken run of valid points counts (a missing value,
-    limit, or, when given, count or denominator ends it); it must hold at least
-    five points. ``method="general"``: inverse-variance weighted regression of the
-    value on time, the variance from the 95% interval ((upper - lower) / 3.92)^2,
+    A point is valid when its value, its 95% limits (``general``) and, when
+    given, its count and denominator are present and the denominator is above 0;
+    invalid points are skipped and the last five valid ones used, as
+    FingertipsNext does. Fewer than five valid points, or a valid point whose
+    count equals its denominator (either method), give "Cannot be calculated".
+    ``method="general"``: inverse-variance weighted regression of the value on
+    time, the variance from the 95% interval ((upper - lower) / 3.92)^2,
     chi-squared = (slope / se)^2. ``method="proportion"`` (Fingertips' SPC for
     proportions): chi-squared test for trend in the counts over the denominators,
     and the slope of the logit (log(count / (denominator - count))) on time.
     Significant when chi-squared > 9.5495 (1 df, 99.8%) and the slope keeps its
-    sign with each point left out. Labels combine direction and ``polarity``.
+    sign with each point left out (a slope of exactly 0 counts as positive).
+    Labels combine direction and ``polarity``. The arithmetic follows
+    Fingertips' order of operations (see the notes above this function).
     """
     if polarity not in POLARITIES:
         raise InputError(f"unknown polarity {polarity!r}: use one of {', '.join(POLARITIES)}")
@@ -328,85 +402,44 @@ def recent_trend(
     v, lo, hi = (np.asarray(a, dtype=float).ravel() for a in (values, lower, upper))
     if not (v.size == lo.size == hi.size):
         raise InputError("values, lower and upper must have the same length")
-    columns = [v]
-    if method == "general":
-        columns += [lo, hi]
-    if count is not None:
-        columns.append(np.asarray(count, dtype=float).ravel())
-    if denominator is not None:
-        columns.append(np.asarray(denominator, dtype=float).ravel())
+    x, n = (None if a is None else np.asarray(a, dtype=float).ravel() for a in (count, denominator))
+    columns = [v] + ([lo, hi] if method == "general" else [])
+    columns += [c for c in (x, n) if c is not None]
     if any(c.size != v.size for c in columns):
         raise InputError("values, limits, counts and denominators must have the same length")
     if v.size < TREND_POINTS:
         return _cannot("Not enough data points to calculate recent trend")
-    valid = np.logical_and.reduce([~np.isnan(c) for c in columns])
-    run = 0
-    for ok in valid[::-1]:  # the unbroken run of valid points ending at the latest
-        if not ok:
-            break
-        run += 1
-    if run < TREND_POINTS:
+    valid = _trend_validity(columns, n)
+    if valid.sum() < TREND_POINTS:
         return _cannot("Not enough data points with valid values to calculate recent trend")
-    times = np.arange(1.0, TREND_POINTS + 1)
-    last = slice(v.size - TREND_POINTS, v.size)
+    if x is not None and n is not None and (x == n)[valid].any():
+        return _cannot("The recent trend cannot be calculated")
+    last = np.flatnonzero(valid)[-TREND_POINTS:]
 
     if method == "proportion":
-        x = np.asarray(count, dtype=float).ravel()
-        n = np.asarray(denominator, dtype=float).ravel()
-        if (x[v.size - run :] == n[v.size - run :]).any():
-            return _cannot("The recent trend cannot be calculated")
-        x, n = x[last], n[last]
-        nn, xx = n.sum(), x.sum()
-        chi_squared = (
-            nn
-            * (nn * (x * times).sum() - xx * (n * times).sum()) ** 2
-            / (xx * (nn - xx) * (nn * (n * times**2).sum() - (n * times).sum() ** 2))
-        )
-        with np.errstate(divide="ignore"):
-            logit = np.log(x / (n - x))
-        slope = _ols_slope(logit, times)
-        stable = _stable(lambda keep: _ols_slope(logit[keep], times[keep]), TREND_POINTS)
+        chi_squared = _proportion_chi_squared(x[last], n[last])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logit = np.log(x[last] / (n[last] - x[last]))
+            slope = _logit_slope(logit, _TREND_SUBSETS[0])
+            stable = _keeps_its_sign(lambda columns: _logit_slope(logit, columns))
     else:
-        weights = (3.92 / (hi[last] - lo[last])) ** 2
-        if not np.isfinite(weights).all():
+        with np.errstate(divide="ignore"):
+            terms = _weighted_terms(v[last], lo[last], hi[last])
+        if not np.isfinite(terms[0]).all():
             return _cannot(
                 "The recent trend cannot be calculated (a confidence interval has zero width)"
             )
-        values_last = v[last]
-        slope, variance = _weighted_slope(values_last, times, weights)
-        chi_squared = slope**2 / variance
-        stable = _stable(
-            lambda keep: _weighted_slope(values_last[keep], times[keep], weights[keep])[0],
-            TREND_POINTS,
-        )
+        slope, chi_squared = _weighted_slope(terms, _TREND_SUBSETS[0])
+        stable = _keeps_its_sign(lambda columns: _weighted_slope(terms, columns)[0])
     chi_squared = float(chi_squared)
     significant = bool(stable and chi_squared > TREND_CHI_SQUARED)
-    label = _direction_label(slope, polarity) if significant else "No significant change"
+    label = _direction_label(slope, polarity) if significant else _NO_CHANGE
     return TrendResult(label, chi_squared, float(slope), significant, TREND_POINTS)
 
 
 # ---------------------------------------------------------------------------
 # Recent trend for many series at once
 # ---------------------------------------------------------------------------
-#
-# recent_trends repeats recent_trend's arithmetic on arrays of shape (series, points)
-# operation for operation, so that every result is the same to the last bit (a test
-# compares them element by element). Two details carry that:
-# - numpy sums the five (or, leaving one out, four) points of a row left to right,
-#   as recent_trend's 1-D sums do; subsets are taken as columns, never as
-#   "total minus the left-out point", which would round differently;
-# - where recent_trend squares a numpy *scalar* (``s3 ** 2``), numpy calls C pow(),
-#   which differs from x * x in the last bit about once in a thousand; np.float_power
-#   calls the same pow(). Squares of *arrays* (``times ** 2``, the weights) are x * x
-#   in both.
-
-_CANNOT = "Cannot be calculated"
-_NO_CHANGE = "No significant change"
-_TREND_TIMES = np.arange(1.0, TREND_POINTS + 1)
-#: Column positions of the full five points and of each leave-one-out subset.
-_TREND_SUBSETS = [np.arange(TREND_POINTS)] + [
-    np.delete(np.arange(TREND_POINTS), left_out) for left_out in range(TREND_POINTS)
-]
 
 
 @dataclass(frozen=True)
@@ -428,36 +461,6 @@ class TrendResults:
 
     def __len__(self) -> int:
         return len(self.label)
-
-
-def _trend_sums(*arrays: np.ndarray) -> list[np.ndarray]:
-    return [array.sum(axis=1) for array in arrays]
-
-
-def _weighted_slopes(values: np.ndarray, times: np.ndarray, weights: np.ndarray):
-    """:func:`_weighted_slope` on each row of (series, points) arrays."""
-    s1, s2, s3, s4, s5 = _trend_sums(
-        weights, weights * values * times, weights * times, weights * values, weights * times**2
-    )
-    det = s1 * s5 - np.float_power(s3, 2.0)
-    return (s1 * s2 - s3 * s4) / det, s1 / det
-
-
-def _ols_slopes(values: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """:func:`_ols_slope` on each row of a (series, points) array."""
-    n = values.shape[1]
-    return (n * (values * times).sum(axis=1) - values.sum(axis=1) * times.sum()) / (
-        n * (times**2).sum() - times.sum() ** 2
-    )
-
-
-def _stable_rows(slope_of_columns) -> np.ndarray:
-    """Per row: the slope keeps its sign on all points and with each one left out.
-
-    As in :func:`_stable`, a zero slope counts as positive and a NaN slope as negative.
-    """
-    positive = np.stack([slope_of_columns(columns) >= 0 for columns in _TREND_SUBSETS])
-    return positive.all(axis=0) | ~positive.any(axis=0)
 
 
 def _as_series_points(name: str, array, shape=None) -> np.ndarray:
@@ -488,14 +491,14 @@ def recent_trends(
 
     Each argument is a 2-D array of shape (n_series, n_points): one row per
     series, oldest point first, the latest point in the last column. Series
-    shorter than ``n_points`` are padded with NaN on the left (missing points
-    end the unbroken run exactly as the series' start does, so the result is
-    that of the unpadded series). ``polarity`` is one polarity for all series or
-    one per series (length n_series); ``method`` ("general" or "proportion")
-    applies to every row, and counts and denominators, when given, take part in
-    the "unbroken run of valid points" as in :func:`recent_trend`. Row ``i`` of
-    the result equals ``recent_trend(values[i], lower[i], upper[i], count[i],
-    denominator[i], polarity[i], method)``; see :class:`TrendResults`.
+    shorter than ``n_points`` are padded with NaN on the left (invalid points are
+    skipped, so the result is that of the unpadded series). ``polarity`` is one
+    polarity for all series or one per series (length n_series); ``method``
+    ("general" or "proportion") applies to every row, and counts and
+    denominators, when given, decide which points are valid and stop a trend
+    where a count equals its denominator, as in :func:`recent_trend`. Row ``i``
+    of the result equals ``recent_trend(values[i], lower[i], upper[i],
+    count[i], denominator[i], polarity[i], method)``; see :class:`TrendResults`.
     """
     if method not in ("general", "proportion"):
         raise InputError(f"method must be 'general' or 'proportion', got {method!r}")
@@ -512,47 +515,35 @@ def recent_trends(
 
     columns = [v] + ([lo, hi] if method == "general" else [])
     columns += [c for c in (x, n) if c is not None]
-    valid = np.logical_and.reduce([~np.isnan(c) for c in columns])
-    # Length of the unbroken run of valid points ending at the latest one.
-    run = np.cumprod(valid[:, ::-1], axis=1).sum(axis=1)
-    calculable = run >= TREND_POINTS
+    valid = _trend_validity(columns, n)
+    calculable = (n_points >= TREND_POINTS) & (valid.sum(axis=1) >= TREND_POINTS)
+    if x is not None and n is not None:
+        calculable &= ~((x == n) & valid).any(axis=1)
+    # The five most recent valid points of each row: valid, and at most five valid from there on.
+    valid_from_here = np.cumsum(valid[:, ::-1], axis=1)[:, ::-1]
+    last = valid & (valid_from_here <= TREND_POINTS)
     chi_squared = np.full(n_series, np.nan)
     slope = np.full(n_series, np.nan)
     stable = np.zeros(n_series, dtype=bool)
-    last = slice(n_points - TREND_POINTS, n_points)
-    times = _TREND_TIMES
+
+    def points(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return array[rows][last[rows]].reshape(len(rows), TREND_POINTS)
 
     with np.errstate(all="ignore"):  # recent_trend's NaN/inf cases give NaN/inf here too
-        if n_points < TREND_POINTS:
-            pass  # no row has five points: every trend "Cannot be calculated"
-        elif method == "proportion":
-            in_run = np.arange(n_points) >= (n_points - run)[:, None]
-            calculable &= ~((x == n) & in_run).any(axis=1)
-            rows = np.flatnonzero(calculable)
-            xs, ns = x[rows, last], n[rows, last]
-            nn, xx = ns.sum(axis=1), xs.sum(axis=1)
-            numerator = nn * (xs * times).sum(axis=1) - xx * (ns * times).sum(axis=1)
-            spread = nn * (ns * times**2).sum(axis=1) - np.float_power(
-                (ns * times).sum(axis=1), 2.0
-            )
-            chi_squared[rows] = nn * np.float_power(numerator, 2.0) / (xx * (nn - xx) * spread)
+        rows = np.flatnonzero(calculable)
+        if method == "proportion":
+            xs, ns = points(x, rows), points(n, rows)
+            chi_squared[rows] = _proportion_chi_squared(xs, ns)
             logit = np.log(xs / (ns - xs))
-            slope[rows] = _ols_slopes(logit, times)
-            stable[rows] = _stable_rows(lambda keep: _ols_slopes(logit[:, keep], times[keep]))
+            slope[rows] = _logit_slope(logit, _TREND_SUBSETS[0])
+            stable[rows] = _keeps_its_sign(lambda columns: _logit_slope(logit, columns))
         else:
-            rows = np.flatnonzero(calculable)
-            weights = (3.92 / (hi[rows, last] - lo[rows, last])) ** 2
-            finite = np.isfinite(weights).all(axis=1)
+            terms = _weighted_terms(points(v, rows), points(lo, rows), points(hi, rows))
+            finite = np.isfinite(terms[0]).all(axis=1)
             calculable[rows[~finite]] = False
-            rows, weights, values_last = rows[finite], weights[finite], v[rows[finite], last]
-            row_slope, variance = _weighted_slopes(values_last, times, weights)
-            slope[rows] = row_slope
-            chi_squared[rows] = np.float_power(row_slope, 2.0) / variance
-
-            def slope_of(keep):
-                return _weighted_slopes(values_last[:, keep], times[keep], weights[:, keep])[0]
-
-            stable[rows] = _stable_rows(slope_of)
+            rows, terms = rows[finite], tuple(term[finite] for term in terms)
+            slope[rows], chi_squared[rows] = _weighted_slope(terms, _TREND_SUBSETS[0])
+            stable[rows] = _keeps_its_sign(lambda columns: _weighted_slope(terms, columns)[0])
 
     significant = calculable & stable & (chi_squared > TREND_CHI_SQUARED)
     increasing = slope > 0

@@ -30,7 +30,10 @@ Conventions
   carries no comparator, so by default a series uses ``method="proportion"``
   when its last five points all have a count and a denominator and a value
   equal to count / denominator (x 1 or x 100); ``trend_method`` overrides this
-  per indicator (for example from the strategy's ``calculator``).
+  per indicator (for example from the strategy's ``calculator``). Either way a
+  series' counts and denominators, when it has them, take part as in Fingertips:
+  a point without them is skipped, and a count equal to its denominator makes
+  the trend "Cannot be calculated".
 - ``significance_changed`` is True when both this period's and the previous
   period's comparison with England were made and their labels differ
   (e.g. "Similar" -> "Worse").
@@ -447,21 +450,32 @@ def _trends(
                 column: _windows(arrays[column], ends, starts[rows], chunk_width)
                 for column in ("value", "lower_ci95", "upper_ci95", "count", "denominator")
             }
-            counts = (
-                {"count": window["count"], "denominator": window["denominator"]}
-                if proportion
-                else {}
+            # Counts and denominators decide which points are valid, and a count equal
+            # to its denominator stops the trend, in both of Fingertips' methods; a
+            # series with no count or no denominator at all is trended on its values
+            # and limits alone.
+            counted = proportion | (
+                ~np.isnan(window["count"]).all(axis=1) & ~np.isnan(window["denominator"]).all(axis=1)
             )
-            result = recent_trends(
-                window["value"],
-                window["lower_ci95"],
-                window["upper_ci95"],
-                **counts,
-                polarity=polarities[rows],
-                method="proportion" if proportion else "general",
-            )
-            labels[rows] = result.label
-            chi_squared[rows] = result.chi_squared
+            for with_counts in (False, True):
+                part = counted == with_counts
+                if not part.any():
+                    continue
+                counts = (
+                    {"count": window["count"][part], "denominator": window["denominator"][part]}
+                    if with_counts
+                    else {}
+                )
+                result = recent_trends(
+                    window["value"][part],
+                    window["lower_ci95"][part],
+                    window["upper_ci95"][part],
+                    **counts,
+                    polarity=polarities[rows[part]],
+                    method="proportion" if proportion else "general",
+                )
+                labels[rows[part]] = result.label
+                chi_squared[rows[part]] = result.chi_squared
     return labels, chi_squared
 
 

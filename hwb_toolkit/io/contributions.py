@@ -762,7 +762,72 @@ def read_votes(
 POLIS_COMMENTS = "comments.csv"
 POLIS_VOTES = "votes.csv"
 POLIS_PARTICIPANTS_VOTES = "participants-votes.csv"
+#: Today's Polis calls the latest-votes matrix ``participant-votes.csv`` (singular).
+POLIS_PARTICIPANT_VOTES = "participant-votes.csv"
 POLIS_SUMMARY = "summary.csv"
+
+# Polis has written its vote and comment timestamps in two units: the older exports
+# (and every openData conversation) in epoch milliseconds (1403054214196), today's
+# server in whole epoch seconds, Math.floor(created / 1000) (compdemocracy/polis,
+# server/src/routes/export.ts: sendVotesSummary, sendCommentSummary). Polis began in
+# 2012, so its milliseconds are above 1.3e12 and its seconds below 1e10 until 2286:
+# 1e11 separates them without doubt, and a file holds one unit.
+_POLIS_MILLISECONDS_ABOVE = 1e11
+
+
+def _polis_prefix(folder: Path) -> str:
+    """What the export puts before each file name: "" (older exports), or "<date>-<id>-".
+
+    Exports from today's Polis name their files ``2025-08-29-0002-7btrabcujr-comments.csv``
+    and so on; the prefix is read from the comments file, so the other files are
+    those of the same export.
+    """
+    prefixes = sorted(
+        path.name[: -len(POLIS_COMMENTS)]
+        for path in folder.glob(f"*{POLIS_COMMENTS}")
+        if path.name == POLIS_COMMENTS or path.name.endswith("-" + POLIS_COMMENTS)
+    )
+    if len(prefixes) > 1:
+        raise InputError(
+            f"the folder holds {len(prefixes)} Polis exports "
+            f"({', '.join(prefix + POLIS_COMMENTS for prefix in prefixes)}): "
+            "give each export its own folder",
+            file=folder,
+        )
+    return prefixes[0] if prefixes else ""
+
+
+def _polis_path(folder: Path, *names: str) -> Path:
+    """The export's file called one of ``names`` (with its prefix); the first name if none exists."""
+    prefix = _polis_prefix(folder)
+    for name in names:
+        if (folder / (prefix + name)).exists():
+            return folder / (prefix + name)
+    return folder / (prefix + names[0])
+
+
+def _polis_times(values: pd.Series, *, file: Path, column: str, rows) -> pd.Series:
+    """Polis epoch timestamps (numbers) as UTC datetimes, in the unit the file's values show.
+
+    Milliseconds when the values are above 1e11, seconds otherwise (see
+    ``_POLIS_MILLISECONDS_ABOVE``); missing stays NaT. A file mixing both units is
+    refused, naming the first row in the other unit.
+    """
+    present = values.notna().to_numpy()
+    millis = (values.abs() > _POLIS_MILLISECONDS_ABOVE).to_numpy()
+    if present.any():
+        first = int(np.flatnonzero(present)[0])
+        other = present & (millis != millis[first])
+        if other.any():
+            position = int(np.flatnonzero(other)[0])
+            units = ("milliseconds", "seconds") if millis[first] else ("seconds", "milliseconds")
+            raise InputError(
+                f"{values.iloc[position]:.0f} is a time in {units[1]}, but row {rows[first]} "
+                f"gives {units[0]}: one export writes one unit",
+                file=file, row=int(rows[position]), column=column,
+            )
+    unit = "ms" if present.any() and millis[present][0] else "s"
+    return pd.to_datetime(values, unit=unit, utc=True).astype(_DATETIME_DTYPE)
 
 
 def read_polis_summary(folder: str | Path) -> dict[str, str]:
@@ -770,8 +835,9 @@ def read_polis_summary(folder: str | Path) -> dict[str, str]:
 
     Returns an empty dict when the export has no summary. Values are text as
     written (Polis writes counts such as ``voters`` and ``groups`` as numbers).
+    Either export layout (see :func:`read_polis_export`).
     """
-    path = Path(folder) / POLIS_SUMMARY
+    path = _polis_path(Path(folder), POLIS_SUMMARY)
     if not path.exists():
         return {}
     text = decode_text(path.read_bytes(), path)
@@ -783,13 +849,14 @@ def read_polis_summary(folder: str | Path) -> dict[str, str]:
 
 
 def read_polis_groups(folder: str | Path) -> pd.Series:
-    """Polis' own opinion groups from ``participants-votes.csv``: participant id (str) -> group id (int).
+    """Polis' own opinion groups from the participants' votes matrix: participant id (str) -> group id (int).
 
     Only grouped participants are returned (Polis leaves the others blank), so the
     Series can be handed to the consensus and representativeness functions as the
-    grouping to compare with.
+    grouping to compare with. Either export layout (``participants-votes.csv`` or
+    today's ``<prefix>participant-votes.csv``).
     """
-    path = Path(folder) / POLIS_PARTICIPANTS_VOTES
+    path = _polis_path(Path(folder), POLIS_PARTICIPANTS_VOTES, POLIS_PARTICIPANT_VOTES)
     frame = read_table(path)
     require_columns(frame, ["participant", "group-id"], path)
     participant = numeric_column(frame, "participant", path, integer=True)
@@ -802,9 +869,17 @@ def read_polis_groups(folder: str | Path) -> pd.Series:
     )
 
 
-def _check_against_participants_votes(votes: pd.DataFrame, folder: Path) -> None:
-    """Each latest vote must equal the cell Polis published for that participant and statement."""
-    path = folder / POLIS_PARTICIPANTS_VOTES
+def _check_against_participants_votes(
+    votes: pd.DataFrame, history: pd.DataFrame, folder: Path
+) -> None:
+    """Each latest vote must equal the cell Polis published for that participant and statement.
+
+    ``history`` holds every vote row (participant, item, vote). Today's Polis fills
+    its matrix from every vote of a participant in no set order
+    (``sendParticipantVotesSummary``: ``ORDER BY pid``), so a cell that holds one
+    of the participant's earlier votes on the statement is not a disagreement.
+    """
+    path = _polis_path(folder, POLIS_PARTICIPANTS_VOTES, POLIS_PARTICIPANT_VOTES)
     if not path.exists():
         return
     frame = read_table(path)
@@ -831,6 +906,12 @@ def _check_against_participants_votes(votes: pd.DataFrame, folder: Path) -> None
     merged = votes.set_index(["participant", "item"])["vote"].to_frame().join(published, how="inner")
     differs = merged["vote"] != merged["published"]
     if differs.any():
+        cast = pd.MultiIndex.from_frame(history[["participant", "item", "vote"]])
+        claimed = pd.MultiIndex.from_arrays(
+            [merged.index.get_level_values(0), merged.index.get_level_values(1), merged["published"]]
+        )
+        differs &= ~claimed.isin(cast)
+    if differs.any():
         participant, item = merged.index[np.flatnonzero(differs.to_numpy())[0]]
         row = int(np.flatnonzero((participants == participant).to_numpy())[0]) + FIRST_DATA_ROW
         raise InputError(
@@ -842,9 +923,15 @@ def _check_against_participants_votes(votes: pd.DataFrame, folder: Path) -> None
 
 
 def read_polis_export(
-    folder: str | Path, *, source: str | None = None
+    folder: str | Path, *, source: str | None = None, keep_moderated_out: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a Polis export folder into ``(contributions, votes)``.
+
+    Both layouts Polis has published are read: the older one (and Polis'
+    openData) with ``comments.csv``, ``votes.csv``, ``participants-votes.csv``
+    and ``summary.csv``, and today's, whose files carry a prefix
+    (``2025-08-29-0002-7btrabcujr-comments.csv``) and whose matrix is called
+    ``participant-votes.csv``. A folder holds one export.
 
     - ``comments.csv`` (comment-id, comment-body, moderated, and timestamp and
       author-id when present): every statement not moderated out (``moderated``
@@ -854,12 +941,21 @@ def read_polis_export(
       ``session`` is the conversation topic from ``summary.csv``.
     - ``votes.csv`` (timestamp, comment-id, voter-id, vote with 1 = agree,
       -1 = disagree, 0 = pass): only the latest vote of each voter on each
-      statement counts (by timestamp; file order breaks ties), and votes on
-      statements moderated out are left out, as Polis leaves them out of its
-      maths. ``kind`` is ``agree_disagree``; ``participant`` is the voter id as text.
-    - ``participants-votes.csv``, when present, is Polis' own table of each
-      participant's votes: every latest vote is checked against it, and a
-      disagreement (for instance files from two different exports) is an error.
+      statement counts (by timestamp; file order breaks ties). ``kind`` is
+      ``agree_disagree``; ``participant`` is the voter id as text.
+    - Timestamps (``created_at``, UTC) are epoch milliseconds in older exports and
+      epoch seconds in today's; each file's unit is read from its values.
+    - Votes on statements moderated out are left out, unless
+      ``keep_moderated_out``: Polis' own maths keeps them, with the statement's
+      column set to 0 for everyone, and they count towards a participant's
+      number of votes. To follow Polis, read with ``keep_moderated_out=True``
+      and pass ``exclude=votes.attrs["moderated_out"]`` to
+      :func:`hwb_toolkit.voices.opinion.opinion_groups`. ``attrs["moderated_out"]``
+      (both tables) lists the moderated-out statement ids as text either way.
+    - ``participants-votes.csv`` (or ``participant-votes.csv``), when present, is
+      Polis' own table of each participant's votes: every latest vote is checked
+      against it, and a disagreement (for instance files from two different
+      exports) is an error.
     - ``summary.csv`` fills ``session`` and is kept in ``contributions.attrs["polis"]``
       (see also :func:`read_polis_summary`; Polis' groups: :func:`read_polis_groups`).
 
@@ -873,7 +969,7 @@ def read_polis_export(
     summary = read_polis_summary(folder)
     topic = summary.get("topic") or None
 
-    comments_path = folder / POLIS_COMMENTS
+    comments_path = _polis_path(folder, POLIS_COMMENTS)
     comments = read_table(comments_path)
     require_columns(comments, ["comment-id", "comment-body", "moderated"], comments_path)
     comment_ids = numeric_column(comments, "comment-id", comments_path, integer=True)
@@ -893,22 +989,27 @@ def read_polis_export(
         )
     ids = comment_ids.astype("int64").astype("str")
     kept = (moderated >= 0).to_numpy()
+    moderated_out = ids[~kept].iloc[np.argsort(comment_ids[~kept].to_numpy(), kind="stable")].tolist()
     records = pd.DataFrame({
         "_row": rows,
         "contribution_id": ids.to_numpy(),
         "text": comments["comment-body"].to_numpy(),
         "session": topic,
     })
-    if "timestamp" in comments:
-        records["created_at"] = comments["timestamp"].to_numpy()
     # Statements in id order (Polis exports them newest first).
     records = records.loc[kept].iloc[np.argsort(comment_ids[kept].to_numpy(), kind="stable")]
     contributions = _finish_contributions(
         records, path=comments_path, source=source, kind="statement", pseudonym_key=None,
-        source_columns={"contribution_id": "comment-id", "text": "comment-body",
-                        "created_at": "timestamp"},
+        source_columns={"contribution_id": "comment-id", "text": "comment-body"},
         drop_blank_text=False,
     )
+    if "timestamp" in comments:
+        stamps = numeric_column(comments, "timestamp", comments_path)
+        created = _polis_times(stamps, file=comments_path, column="timestamp", rows=rows)
+        created_by_id = pd.Series(created.to_numpy(), index=ids.to_numpy())
+        contributions["created_at"] = (
+            contributions["contribution_id"].map(created_by_id).astype(_DATETIME_DTYPE)
+        )
     if "author-id" in comments:
         author = numeric_column(comments, "author-id", comments_path, integer=True)
         author_by_id = pd.Series(author.to_numpy(), index=ids.to_numpy())
@@ -917,7 +1018,7 @@ def read_polis_export(
             found.astype("Int64").astype("string").astype("str").where(found.notna())
         )
 
-    votes_path = folder / POLIS_VOTES
+    votes_path = _polis_path(folder, POLIS_VOTES)
     raw = read_table(votes_path)
     require_columns(raw, ["timestamp", "comment-id", "voter-id", "vote"], votes_path)
     vote_rows = np.arange(len(raw)) + FIRST_DATA_ROW
@@ -935,7 +1036,7 @@ def read_polis_export(
     if unknown.any():
         position = int(np.flatnonzero(unknown.to_numpy())[0])
         raise InputError(
-            f"vote on statement {item.iloc[position]}, which is not in {POLIS_COMMENTS}",
+            f"vote on statement {item.iloc[position]}, which is not in {comments_path.name}",
             file=votes_path, row=int(vote_rows[position]), column="comment-id",
         )
     votes = pd.DataFrame({
@@ -945,27 +1046,36 @@ def read_polis_export(
         "item": item,
         "vote": numbers["vote"].astype("float64"),
         "kind": "agree_disagree",
-        "created_at": pd.to_datetime(numbers["timestamp"], unit="ms", utc=True).astype(_DATETIME_DTYPE),
+        "created_at": _polis_times(numbers["timestamp"], file=votes_path, column="timestamp",
+                                   rows=vote_rows),
         "_timestamp": numbers["timestamp"],
     })
+    history = votes
     votes = (
         votes.sort_values("_timestamp", kind="stable")
         .drop_duplicates(["participant", "item"], keep="last")
         .sort_index()
     )
-    _check_against_participants_votes(votes, folder)
-    votes = votes[votes["item"].isin(set(contributions["contribution_id"]))]
+    _check_against_participants_votes(votes, history, folder)
+    if not keep_moderated_out:
+        votes = votes[votes["item"].isin(set(contributions["contribution_id"]))]
     votes = votes[VOTE_COLUMNS].reset_index(drop=True)
     for column in ("source", "session", "participant", "item", "kind"):
         votes[column] = votes[column].astype("str")
-    contributions.attrs["polis"] = dict(summary)
-    votes.attrs["polis"] = dict(summary)
+    for frame in (contributions, votes):
+        frame.attrs["polis"] = dict(summary)
+        frame.attrs["moderated_out"] = list(moderated_out)
     return contributions, votes
 
 
 # --- pabulib ----------------------------------------------------------------
 _PABULIB_SECTIONS = ("META", "PROJECTS", "VOTES")
-_PABULIB_KIND = {"approval": "approval", "cumulative": "dot", "scoring": "dot", "ordinal": "rank"}
+#: pabulib vote_type -> canonical vote kind. ``choose-1`` (each ballot names one
+#: project) is an approval ballot with one approval.
+_PABULIB_KIND = {
+    "approval": "approval", "choose-1": "approval", "cumulative": "dot", "scoring": "dot",
+    "ordinal": "rank",
+}
 
 
 def _pabulib_sections(path: Path) -> dict[str, tuple[list[str], list[list[str]], list[int]]]:
@@ -1031,11 +1141,18 @@ def read_pabulib(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str
       text, ``cost``, ``votes``, ``score`` (when published) as numbers, other
       columns (name, category, selected, ...) as text.
     - ``votes``: canonical votes (:data:`~hwb_toolkit.schema.VOTE_COLUMNS`), one
-      row per voter and project: ``approval`` ballots -> kind ``approval``, vote 1;
-      ``cumulative`` (and ``scoring``) -> kind ``dot``, vote = the voter's points
-      for the project; ``ordinal`` -> kind ``rank``, vote = position in the
-      voter's list (1 = top). ``participant`` is pabulib's ``voter_id``; voter
-      columns such as age or sex are not kept. ``source`` is the file name and
+      row per entry of a ballot: ``approval`` and ``choose-1`` ballots -> kind
+      ``approval``, vote 1; ``cumulative`` (and ``scoring``) -> kind ``dot``,
+      vote = the points the entry gives (0 included: the voter still listed the
+      project); ``ordinal`` -> kind ``rank``, vote = position in the voter's list
+      (1 = top). Entries are read as pabulib's own checker counts them: blank
+      entries (``"3,,5"``) are skipped, and a ballot that names a project twice
+      gives two rows (a warning names the first such line); a ``choose-1``
+      ballot naming several projects is read likewise, with a warning.
+      ``tally(votes, ..., count_entries=True)`` then reproduces pabulib's
+      ``votes`` column and, with ``method="modified_borda"`` for ordinal ballots,
+      its ``score``. ``participant`` is pabulib's ``voter_id``; voter columns
+      such as age or sex are not kept. ``source`` is the file name and
       ``session`` the META ``description``.
     - ``meta``: the META section as a dict of text values (vote_type, budget,
       num_votes, max_points, ...).
@@ -1076,26 +1193,41 @@ def read_pabulib(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str
         require_columns(ballots, ["points"], path)
     ballots["_line"] = lines
     ballots = ballots[ballots["vote"].str.strip() != ""]  # a blank ballot names no project
-    long = ballots.assign(item=ballots["vote"].str.split(",")).explode("item")
-    long["item"] = long["item"].str.strip()
+
+    def entries(column: str) -> pd.Series:
+        # One row per entry, indexed by ballot; blank entries are skipped, as pabulib does.
+        split = ballots[column].str.split(",").explode().str.strip()
+        return split[split.notna() & (split != "")]
+
+    long = entries("vote").rename("item").to_frame().join(ballots[["voter_id", "_line"]])
     long["position"] = long.groupby(level=0).cumcount() + 1
     unknown = ~long["item"].isin(set(project_ids))
     if unknown.any():
         position = int(np.flatnonzero(unknown.to_numpy())[0])
         raise InputError(f"project {long['item'].iloc[position]!r} is not in PROJECTS",
                          file=path, row=int(long["_line"].iloc[position]), column="vote")
-    repeated = long.duplicated(["voter_id", "item"])
-    if repeated.any():
-        position = int(np.flatnonzero(repeated.to_numpy())[0])
-        raise InputError(f"project {long['item'].iloc[position]!r} appears twice in one ballot",
-                         file=path, row=int(long["_line"].iloc[position]), column="vote")
+    for bad, message in (
+        (long.index.duplicated() & (vote_type == "choose-1"),
+         "a choose-1 ballot names more than one project; each entry is counted"),
+        (long.assign(_ballot=long.index).duplicated(["_ballot", "item"]).to_numpy(),
+         "a ballot names a project twice; each mention is counted, as pabulib counts them"),
+    ):
+        if bad.any():
+            position = int(np.flatnonzero(bad)[0])
+            warnings.warn(
+                f"{path}, line {int(long['_line'].iloc[position])}: {message} "
+                f"({int(bad.sum())} in the file)",
+                UserWarning, stacklevel=2,
+            )
     if needs_points:
-        points = ballots["points"].str.split(",").explode().str.strip()
-        if len(points) != len(long) or not (points.index == long.index).all():
-            counts = ballots["points"].str.count(",") != ballots["vote"].str.count(",")
-            position = int(np.flatnonzero(counts.to_numpy())[0])
+        points = entries("points")
+        per_ballot = pd.DataFrame({"projects": long.groupby(level=0).size(),
+                                   "points": points.groupby(level=0).size()}).fillna(0)
+        mismatch = per_ballot["projects"] != per_ballot["points"]
+        if mismatch.any():
+            ballot = per_ballot.index[np.flatnonzero(mismatch.to_numpy())[0]]
             raise InputError("the ballot has a different number of points and projects",
-                             file=path, row=int(ballots["_line"].iloc[position]), column="points")
+                             file=path, row=int(ballots.loc[ballot, "_line"]), column="points")
         point_frame = pd.DataFrame({"points": points.to_numpy()})
         values = _pabulib_numeric(point_frame, "points", path, long["_line"].to_numpy(), minimum=0)
         vote = values.to_numpy()

@@ -7,9 +7,12 @@ facilitator or a participatory-budgeting office publishes them, and
 :func:`poll_summary` counts agree, disagree and pass per poll statement.
 
 The tallies reproduce the published ``votes`` and ``score`` columns of real
-participatory-budgeting ballots (pabulib): ``votes`` is the number of voters who
-gave the project anything, ``score`` the dots (cumulative ballots) or the
-truncated Borda points (ranked ballots).
+participatory-budgeting ballots (pabulib, as its checker counts them:
+``count_votes_per_project`` and ``count_points_per_project``): with
+``count_entries=True``, ``votes`` is the number of ballot entries naming the
+project, and ``score`` the points (cumulative ballots) or, for ranked ballots,
+the modified Borda count (``method="modified_borda"``: a ballot's first choice
+gets as many points as the ballot has entries).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import pandas as pd
 from hwb_toolkit.errors import InputError
 
 #: Tally methods and the vote kind each one reads.
-METHOD_KINDS = {"dot": "dot", "approval": "approval", "borda": "rank"}
+METHOD_KINDS = {
+    "dot": "dot", "approval": "approval", "borda": "rank", "modified_borda": "rank"
+}
 
 
 def _check_columns(votes: pd.DataFrame, required: list[str]) -> None:
@@ -74,6 +79,7 @@ def tally(
     cap: float | None = None,
     k: int | None = None,
     items=None,
+    count_entries: bool = False,
 ) -> pd.DataFrame:
     """Add up ballots: one row per item with ``item``, ``voters`` and ``score``, best first.
 
@@ -85,15 +91,30 @@ def tally(
       cap=3)``: a fourth dot on the same item does not count). ``score`` = dots.
     - ``"approval"``: ``vote`` is 1 (approved) or 0; ``score`` = approvals.
     - ``"borda"``: ``vote`` is the rank, 1 = top. Truncated Borda: with ``k``
-      ranks allowed, rank 1 scores ``k`` and rank ``k`` scores 1; ``k``
-      defaults to the largest rank present.
+      ranks allowed, rank 1 scores ``k`` and rank ``k`` scores 1, whatever the
+      length of the participant's list; ``k`` defaults to the largest rank present.
+    - ``"modified_borda"``: the modified Borda count, which is what pabulib
+      publishes as ``score`` for ordinal ballots: a participant who ranks ``m``
+      items gives ``m`` points to their first choice, ``m - 1`` to the second, ...,
+      1 to the last, so a short list weighs less than a long one. Each
+      participant's ranks must run 1, 2, ..., ``m``; ``k`` is not used. On ballots
+      that all rank the same number of items it equals ``"borda"``.
 
     ``voters`` is the number of participants who gave the item anything.
+    ``count_entries=True`` counts ballot entries the way pabulib publishes its
+    ``votes`` column instead, and the column is then called ``votes``: every row
+    is one entry naming the item, so an entry with 0 points counts (a cumulative
+    ballot that lists a project with 0 points), and an item a ballot names twice
+    counts twice and scores at each mention (an approval at each, a rank's
+    points at each position). ``cap`` still limits what one participant gives
+    one item.
+
     ``items`` (optional): every item on the ballot, so those nobody chose appear
     with 0. Rows are ordered by score (highest first), ties by item id
     (numerically when ids are numbers). Raises :class:`InputError` for
     negative dots, approvals other than 0/1, ranks that are not whole numbers
-    from 1 to ``k``, an item ranked twice by one participant, or votes of
+    from 1 to ``k`` (for ``"modified_borda"``: from 1 to the list's length), an
+    item ranked twice by one participant (unless ``count_entries``), or votes of
     another kind.
     """
     if method not in METHOD_KINDS:
@@ -104,6 +125,8 @@ def tally(
     frame["item"] = frame["item"].astype(str)
     frame["vote"] = pd.to_numeric(frame["vote"], errors="coerce").astype("float64")
     _first_bad(frame, frame["vote"].isna(), "the vote is not a number")
+    pairs = pd.MultiIndex.from_frame(frame[["participant", "item"]])
+    entries = np.ones(len(frame), dtype=bool)  # rows that are ballot entries (count_entries)
 
     if method == "dot":
         _first_bad(frame, frame["vote"] < 0, "a negative number of dots")
@@ -113,26 +136,48 @@ def tally(
         points = given
     elif method == "approval":
         _first_bad(frame, ~frame["vote"].isin([0.0, 1.0]), "an approval vote is 1 or 0")
-        points = frame.groupby(["participant", "item"], sort=False)["vote"].max()
+        if count_entries:
+            points = frame["vote"].set_axis(pairs)
+        else:
+            points = frame.groupby(["participant", "item"], sort=False)["vote"].max()
+        entries = (frame["vote"] == 1.0).to_numpy()  # a 0 is a recorded non-approval
     else:
         ranks = frame["vote"]
         _first_bad(frame, (ranks < 1) | (ranks != np.floor(ranks)), "a rank is a whole number from 1")
-        _first_bad(
-            frame, frame.duplicated(["participant", "item"]), "the item is ranked twice"
-        )
-        top = int(ranks.max()) if k is None else int(k)
-        _first_bad(frame, ranks > top, f"rank above the {top} ranks allowed")
-        points = (top + 1 - ranks).set_axis(pd.MultiIndex.from_frame(frame[["participant", "item"]]))
+        if not count_entries:
+            _first_bad(
+                frame, frame.duplicated(["participant", "item"]), "the item is ranked twice"
+            )
+        if method == "borda":
+            top = int(ranks.max()) if k is None else int(k)
+            _first_bad(frame, ranks > top, f"rank above the {top} ranks allowed")
+            points = (top + 1 - ranks).set_axis(pairs)
+        else:
+            # m entries with distinct whole ranks from 1 to m: the ranks are 1, 2, ..., m.
+            length = frame.groupby("participant", sort=False)["vote"].transform("size")
+            _first_bad(
+                frame, frame.duplicated(["participant", "vote"]), "two items share this rank"
+            )
+            _first_bad(
+                frame, ranks > length, "a rank above the number of items the participant ranked"
+            )
+            points = (length + 1 - ranks).set_axis(pairs)
 
+    if count_entries:
+        counted = pd.Series(entries, index=pairs).groupby(level="item").sum()
+        count_column = "votes"
+    else:
+        counted = (points > 0).groupby(level="item").sum()
+        count_column = "voters"
     by_item = pd.DataFrame({
-        "voters": (points > 0).groupby(level="item").sum(),
+        count_column: counted,
         "score": points.groupby(level="item").sum(),
     })
     if items is not None:
         by_item = by_item.reindex(by_item.index.union(pd.Index([str(i) for i in items])), fill_value=0)
     result = by_item.rename_axis("item").reset_index()
     result["item"] = result["item"].astype("str")
-    result["voters"] = result["voters"].astype("int64")
+    result[count_column] = result[count_column].astype("int64")
     result["score"] = result["score"].astype("float64")
     return order_items(result, ["score"], [False])
 

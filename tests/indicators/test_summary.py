@@ -157,6 +157,21 @@ def test_trend_uses_counts_for_proportions_unless_told_otherwise():
     assert told.loc[90002, "trend_chi_squared"] == pytest.approx(general.chi_squared)
 
 
+
+def test_trend_of_a_rate_stops_where_a_count_equals_its_denominator():
+    # Fingertips checks count = denominator before either trend method runs, so the
+    # weighted regression of a rate is stopped too when its series has counts.
+    data = make_data()
+    point = (data["area_code"] == AREA) & (data["period"] == "2019") & (data["age"] == "All ages")
+    data.loc[point, "count"] = data.loc[point, "denominator"]
+    summary = summarise_area(data, AREA, polarity=POLARITY).set_index("age")
+    assert summary.loc["All ages", "recent_trend"] == "Cannot be calculated"
+    assert np.isnan(summary.loc["All ages", "trend_chi_squared"])
+    # A series without counts is trended on its values and limits alone.
+    data.loc[data["indicator_id"] == 90001, "count"] = np.nan
+    summary = summarise_area(data, AREA, polarity=POLARITY).set_index("age")
+    assert summary.loc["All ages", "recent_trend"] == "Increasing and getting worse"
+
 def test_chosen_period_and_its_previous():
     # 2020, indicator 90002: 60 (57-63) against the region's 57, on the lower limit: Similar.
     summary = summarise_area(make_data(), AREA, "2020", polarity=POLARITY)
@@ -196,7 +211,9 @@ def test_suppressed_latest_value_is_not_compared_and_not_counted():
     assert np.isnan(row["value"]) and row["compared_to_england"] == "Not compared"
     assert row["value_note"] == "Value suppressed for disclosure control"
     assert row["n_periods"] == 5 and np.isnan(row["change"])
-    assert row["recent_trend"] == "Cannot be calculated"
+    # The trend skips the suppressed point and uses the five valid ones before it,
+    # 2018-2022 (FingertipsNext's rule): still rising, and low is good.
+    assert row["recent_trend"] == "Increasing and getting worse"
 
 
 def test_england_is_not_compared_with_itself_and_has_no_parent():
@@ -340,7 +357,9 @@ def test_every_series_trend_is_recent_trend_of_its_window(period):
             # show that its value is count / denominator x 100, nor can a suppressed one).
             method = "proportion"
         methods_used.add(method)
-        counts = (window["count"], window["denominator"]) if method == "proportion" else ()
+        # Counts take part in both methods wherever the series has them (Fingertips' rules).
+        has_counts = window["count"].notna().any() and window["denominator"].notna().any()
+        counts = (window["count"], window["denominator"]) if has_counts else ()
         expected = recent_trend(window["value"], window["lower_ci95"], window["upper_ci95"],
                                 *counts, polarity=row.polarity, method=method)  # fmt: skip
         assert row.recent_trend == expected.label, row

@@ -304,3 +304,64 @@ def test_recent_trends_bad_arguments():
         recent_trends(grid, grid, grid, method="proportion")
     with pytest.raises(InputError, match="method"):
         recent_trends(grid, grid, grid, method="poisson")
+
+
+# --- Fingertips' own rules (TrendMarkerCalculator, as FingertipsNext ports it) --------------
+
+
+def both(values, lower, upper, count=None, denominator=None, **kwargs):
+    """recent_trend and recent_trends on one series: the batch must agree with the scalar."""
+    scalar = recent_trend(values, lower, upper, count, denominator, **kwargs)
+    rows = [None if a is None else np.asarray(a, dtype=float)[None] for a in
+            (values, lower, upper, count, denominator)]  # fmt: skip
+    assert_batch_equals_scalar(recent_trends(*rows, **kwargs), [scalar])
+    return scalar
+
+
+@pytest.mark.parametrize("method", ["general", "proportion"])
+def test_a_count_equal_to_its_denominator_stops_every_method(method):
+    # TrendRequest.IsPossibleDivideByZeroErrors runs before either method: a valid point
+    # whose count equals its denominator, even an old one, gives "Cannot be calculated".
+    frame = pd.concat([SET1.iloc[:1].assign(count=120.0, denominator=120.0), SET1], ignore_index=True)
+    result = both(frame["value"], frame["lower"], frame["upper"], frame["count"],
+                  frame["denominator"], method=method)  # fmt: skip
+    assert result.label == "Cannot be calculated" and result.chi_squared is None
+    assert result.message == "The recent trend cannot be calculated"
+    # Without counts the general method cannot see it.
+    assert both(frame["value"], frame["lower"], frame["upper"]).label == "Increasing"
+
+
+@pytest.mark.parametrize("method", ["general", "proportion"])
+def test_invalid_points_are_skipped_and_the_last_five_valid_used(method):
+    # FingertipsNext's GetValidDataList keeps every valid point ("years don't need to be
+    # consecutive"): a gap inside the series no longer stops the trend.
+    gapped = pd.concat([SET1.iloc[:2], SET1.iloc[:1] * np.nan, SET1.iloc[2:]], ignore_index=True)
+    result = both(gapped["value"], gapped["lower"], gapped["upper"], gapped["count"],
+                  gapped["denominator"], method=method)  # fmt: skip
+    full = run(SET1, method=method)
+    assert (result.label, result.chi_squared, result.slope) == (full.label, full.chi_squared, full.slope)
+    assert result.label == "Increasing" and round(result.chi_squared, 2) in (46.77, 47.90)
+    # A missing count or a denominator of 0 makes a point invalid too.
+    for column, bad in (("count", np.nan), ("denominator", 0.0)):
+        broken = gapped.copy()
+        broken.loc[4, column] = bad
+        assert both(broken["value"], broken["lower"], broken["upper"], broken["count"],
+                    broken["denominator"], method=method).label == "Cannot be calculated"  # fmt: skip
+
+
+def test_a_leave_one_out_slope_of_exactly_zero_counts_as_positive():
+    # Four equal values after a lower first one: leaving the first out, the slope is 0 in
+    # exact arithmetic. Fingertips' order of operations (per point 1/d, (value * t)/d, t/d,
+    # value/d, t^2/d, summed point by point) gives exactly 0.0, which counts as positive:
+    # the rise is significant. Weighting first and dividing later gave -1.3e-14 here and
+    # "No significant change".
+    values = [37.2, 41.8, 41.8, 41.8, 41.8]
+    lower = [36.48, 41.08, 41.08, 41.08, 41.08]
+    upper = [37.92, 42.52, 42.52, 42.52, 42.52]
+    result = both(values, lower, upper)
+    assert result.significant and result.label == "Increasing"
+    assert round(result.chi_squared, 2) == 62.72
+    from hwb_toolkit.indicators.compare import _TREND_SUBSETS, _weighted_slope, _weighted_terms
+
+    terms = _weighted_terms(*map(np.asarray, (values, lower, upper)))
+    assert _weighted_slope(terms, _TREND_SUBSETS[1])[0] == 0.0  # the first point left out

@@ -433,6 +433,155 @@ def test_polis_bad_votes(tmp_path):
         read_polis_export(folder)
 
 
+# --- Polis: today's export layout, timestamps, moderated-out votes ---------------------
+CURRENT = "current-layout-bike-lanes-toronto"
+CURRENT_PREFIX = "2025-08-29-0002-7btrabcujr-"
+
+
+@pytest.mark.reference
+def test_polis_current_layout_is_read(reference_dir):
+    folder = polis_dir(reference_dir, CURRENT)
+    contributions, votes = read_polis_export(folder)
+    raw_comments = pd.read_csv(folder / f"{CURRENT_PREFIX}comments.csv")
+    excluded = raw_comments.loc[raw_comments["moderated"] == -1, "comment-id"].astype(str)
+    assert len(raw_comments) == 82 and len(excluded) == 5
+    assert len(contributions) == 77 and excluded.isin(contributions["contribution_id"]).sum() == 0
+    assert contributions.attrs["moderated_out"] == ["29", "33", "41", "42", "56"]
+    assert set(contributions["session"]) == {"Bike Lanes in Toronto"}
+    # Polis' own matrix (participant-votes.csv, singular) is the ground truth.
+    published = pd.read_csv(folder / f"{CURRENT_PREFIX}participant-votes.csv")
+    statements = [c for c in published.columns if c.isdigit() and c not in set(excluded)]
+    truth = published.set_index(published["participant"].astype(str))[statements].stack().dropna()
+    truth.index = truth.index.set_names(["participant", "item"])
+    joined = votes.set_index(["participant", "item"])["vote"].to_frame().join(
+        truth.rename("truth"), how="outer")
+    assert len(joined) == len(votes) == 1408 and (joined["vote"] == joined["truth"]).all()
+    # Timestamps are epoch seconds in this layout: voter 1's vote on statement 0 was cast
+    # at 1747514296 (Sat May 17 2025 20:38:16 GMT, as the datetime column says).
+    cast = votes.set_index(["participant", "item"])["created_at"]
+    assert cast[("1", "0")] == pd.Timestamp("2025-05-17 20:38:16", tz="UTC")
+    assert votes["created_at"].min() == pd.Timestamp("2025-05-17 20:35:48", tz="UTC")
+    assert contributions["created_at"].min() == pd.Timestamp("2024-11-13 19:43:20", tz="UTC")
+    groups = read_polis_groups(folder)
+    assert len(groups) == int(read_polis_summary(folder)["voters-in-conv"]) == 42
+
+
+@pytest.mark.reference
+def test_polis_current_layout_renamed_keeps_seconds(reference_dir, tmp_path):
+    # The same export with plain file names: the timestamps are still seconds.
+    source = polis_dir(reference_dir, CURRENT)
+    folder = tmp_path / "bike-lanes"
+    folder.mkdir()
+    for path in source.iterdir():
+        shutil.copy(path, folder / path.name.removeprefix(CURRENT_PREFIX))
+    _, votes = read_polis_export(folder)
+    assert votes["created_at"].min() == pd.Timestamp("2025-05-17 20:35:48", tz="UTC")
+    assert votes["created_at"].max() == pd.Timestamp("2025-06-11 15:29:04", tz="UTC")
+    # The older layout stays in milliseconds: 1403054214196 is 18 June 2014.
+    _, seattle = read_polis_export(polis_dir(reference_dir, "15-per-hour-seattle"))
+    assert seattle["created_at"].min() == pd.Timestamp("2014-06-18 01:16:54.196", tz="UTC")
+
+
+@pytest.mark.reference
+def test_polis_votes_on_moderated_out_statements_can_be_kept(reference_dir):
+    folder = polis_dir(reference_dir, "15-per-hour-seattle")
+    _, dropped = read_polis_export(folder)
+    _, kept = read_polis_export(folder, keep_moderated_out=True)
+    moderated_out = kept.attrs["moderated_out"]
+    raw_comments = pd.read_csv(folder / "comments.csv")
+    assert moderated_out == sorted(
+        raw_comments.loc[raw_comments["moderated"] == -1, "comment-id"].astype(str), key=int)
+    assert len(moderated_out) == 23 and dropped.attrs["moderated_out"] == moderated_out
+    # Kept: every cell of Polis' matrix, moderated-out columns included.
+    published = pd.read_csv(folder / "participants-votes.csv")
+    statements = [c for c in published.columns if c.isdigit()]
+    assert len(kept) == published[statements].notna().sum().sum() == 2872
+    assert set(kept["item"]) - set(dropped["item"]) == set(moderated_out)
+    pd.testing.assert_frame_equal(
+        kept[~kept["item"].isin(moderated_out)].reset_index(drop=True), dropped)
+
+
+def polis_folder(tmp_path: Path, files: dict[str, str]) -> Path:
+    folder = tmp_path / "polis"
+    folder.mkdir(exist_ok=True)
+    for name, text in files.items():
+        write(folder, name, text)
+    return folder
+
+
+PREFIX = "2026-01-05-0001-abcdefghij-"
+COMMENTS = (
+    "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n"
+    "1767600000,Mon Jan 05 2026 08:00:00 GMT+0000,0,0,1,0,1,More benches\n"
+    "1767600060,Mon Jan 05 2026 08:01:00 GMT+0000,1,1,0,1,-1,Off topic\n"
+)
+VOTES = (
+    "timestamp,datetime,comment-id,voter-id,vote\n"
+    "1767603600,Mon Jan 05 2026 09:00:00 GMT+0000,0,0,1\n"
+    "1767603601,Mon Jan 05 2026 09:00:01 GMT+0000,1,0,-1\n"
+    "1767603700,Mon Jan 05 2026 09:01:40 GMT+0000,1,1,1\n"
+)
+
+
+def test_polis_prefixed_layout_inline(tmp_path):
+    matrix = "participant,group-id,n-comments,n-votes,n-agree,n-disagree,0,1\n0,,1,2,1,1,1,-1\n1,,1,1,1,0,,1\n"
+    folder = polis_folder(tmp_path, {
+        f"{PREFIX}comments.csv": COMMENTS,
+        f"{PREFIX}votes.csv": VOTES,
+        f"{PREFIX}participant-votes.csv": matrix,
+        f"{PREFIX}summary.csv": 'topic,"Parks"\ngroups,0\n',
+        f"{PREFIX}comment-groups.csv": "comment-id,comment,total-votes\n0,More benches,1\n",
+    })
+    contributions, votes = read_polis_export(folder)
+    assert contributions["contribution_id"].tolist() == ["0"]
+    assert contributions["created_at"].tolist() == [pd.Timestamp("2026-01-05 08:00", tz="UTC")]
+    assert set(contributions["session"]) == {"Parks"}
+    assert votes[["participant", "item", "vote"]].values.tolist() == [["0", "0", 1.0]]
+    assert votes["created_at"].tolist() == [pd.Timestamp("2026-01-05 09:00", tz="UTC")]
+    _, kept = read_polis_export(folder, keep_moderated_out=True)
+    assert kept["item"].tolist() == ["0", "1", "1"] and kept.attrs["moderated_out"] == ["1"]
+    # The matrix is checked in this layout too.
+    write(folder, f"{PREFIX}participant-votes.csv", matrix.replace("0,,1,2,1,1,1,-1", "0,,1,2,1,1,0,-1"))
+    with pytest.raises(InputError, match="latest vote on statement 0") as caught:
+        read_polis_export(folder)
+    assert caught.value.file.endswith(f"{PREFIX}participant-votes.csv")
+
+
+def test_polis_matrix_may_hold_an_earlier_vote(tmp_path):
+    # Today's Polis fills participant-votes.csv from all of a participant's votes in no
+    # set order: a cell holding one of their earlier votes is no disagreement; a value
+    # they never cast still is.
+    votes = VOTES + "1767603900,Mon Jan 05 2026 09:05:00 GMT+0000,0,0,-1\n"
+    matrix = "participant,group-id,0,1\n0,,{cell},-1\n1,,,1\n"
+    folder = polis_folder(tmp_path, {"comments.csv": COMMENTS, "votes.csv": votes,
+                                     "participant-votes.csv": matrix.format(cell=1)})
+    _, read = read_polis_export(folder)
+    assert read.set_index(["participant", "item"]).loc[("0", "0"), "vote"] == -1.0
+    write(folder, "participant-votes.csv", matrix.format(cell=0))
+    with pytest.raises(InputError, match="says 0"):
+        read_polis_export(folder)
+
+
+def test_polis_timestamp_units_per_file(tmp_path):
+    millis = VOTES.replace("1767603600,", "1767603600000,").replace(
+        "1767603601,", "1767603601000,").replace("1767603700,", "1767603700000,")
+    folder = polis_folder(tmp_path, {"comments.csv": COMMENTS, "votes.csv": millis})
+    _, votes = read_polis_export(folder)
+    assert votes["created_at"].tolist() == [pd.Timestamp("2026-01-05 09:00", tz="UTC")]
+    mixed = VOTES.replace("1767603700,", "1767603700000,")
+    write(folder, "votes.csv", mixed)
+    with pytest.raises(InputError, match="in milliseconds, but row 2 gives seconds") as caught:
+        read_polis_export(folder)
+    assert (caught.value.row, caught.value.column) == (4, "timestamp")
+
+
+def test_polis_one_export_per_folder(tmp_path):
+    folder = polis_folder(tmp_path, {f"{PREFIX}comments.csv": COMMENTS,
+                                     "2026-02-01-0001-abcdefghij-comments.csv": COMMENTS})
+    with pytest.raises(InputError, match="holds 2 Polis exports"):
+        read_polis_export(folder)
+
+
 # --- pabulib --------------------------------------------------------------------------
 PABULIB = {
     # file: (vote_type, voters, projects, canonical kind)
@@ -488,7 +637,6 @@ PB_HEAD = "META\nkey;value\nvote_type;{vote_type}\nnum_votes;1\nPROJECTS\nprojec
         ("VOTES\nvoter_id;vote\nv1;1,3\n", "approval", 11, "vote", "project '3' is not in PROJECTS"),
         ("VOTES\nvoter_id;vote;points\nv1;1,2;3\n", "cumulative", 11, "points", "number of points"),
         ("VOTES\nvoter_id;vote;points\nv1;1,2;3,x\n", "cumulative", 11, "points", "'x' is not a number"),
-        ("VOTES\nvoter_id;vote\nv1;1,1\n", "ordinal", 11, "vote", "appears twice"),
         ("VOTES\nvoter_id;vote\nv1;1;extra\n", "approval", 11, None, "3 fields"),
         ("", "approval", None, None, "VOTES section is missing"),
         ("VOTES\nvoter_id;vote\nv1;1\n", "plurality", None, "vote_type", "plurality"),
@@ -499,6 +647,51 @@ def test_bad_pabulib_files(tmp_path, body, vote_type, row, column, message):
     with pytest.raises(InputError, match=message) as caught:
         read_pabulib(path)
     assert (caught.value.file, caught.value.row, caught.value.column) == (str(path), row, column)
+
+
+@pytest.mark.reference
+def test_read_pabulib_choose_1(reference_dir):
+    path = reference_dir / "workshop" / "votes" / "pabulib" / "Poland_Zabrze_2021_Mikulczyce.pb"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # META counts agree, every ballot names one project
+        projects, votes, meta = read_pabulib(path)
+    assert meta["vote_type"] == "choose-1" and set(votes["kind"]) == {"approval"}
+    assert votes["participant"].nunique() == len(votes) == int(meta["num_votes"]) == 1909
+    assert set(votes["vote"]) == {1.0} and len(projects) == 3
+
+
+def test_pabulib_choose_1_repeated_and_blank_entries_inline(tmp_path):
+    head = PB_HEAD.replace("num_votes;1", "num_votes;3")
+    path = write(tmp_path, "choose.pb", head.format(vote_type="choose-1")
+                 + "VOTES\nvoter_id;vote\nv1;1\nv2;2\nv3;2\n")
+    _, votes, _ = read_pabulib(path)
+    assert votes[["participant", "item", "vote", "kind"]].values.tolist() == [
+        ["v1", "1", 1.0, "approval"], ["v2", "2", 1.0, "approval"], ["v3", "2", 1.0, "approval"]]
+    # An ordinal ballot naming project 1 twice: each mention counted at its position,
+    # with a warning instead of refusing the file; blank entries are skipped.
+    path = write(tmp_path, "twice.pb", head.format(vote_type="ordinal")
+                 + "VOTES\nvoter_id;vote\nv1;1,,2,1\nv2;2\nv3;1,2,\n")
+    with pytest.warns(UserWarning, match="line 11: a ballot names a project twice"):
+        _, votes, _ = read_pabulib(path)
+    assert votes[["participant", "item", "vote"]].values.tolist() == [
+        ["v1", "1", 1.0], ["v1", "2", 2.0], ["v1", "1", 3.0], ["v2", "2", 1.0],
+        ["v3", "1", 1.0], ["v3", "2", 2.0]]
+    # A choose-1 ballot naming two projects is read, with a warning.
+    path = write(tmp_path, "two.pb", head.format(vote_type="choose-1")
+                 + "VOTES\nvoter_id;vote\nv1;1,2\nv2;2\nv3;2\n")
+    with pytest.warns(UserWarning, match="line 11: a choose-1 ballot names more than one"):
+        _, votes, _ = read_pabulib(path)
+    assert votes["item"].tolist() == ["1", "2", "2", "2"]
+
+
+def test_pabulib_zero_points_are_entries_inline(tmp_path):
+    path = write(tmp_path, "points.pb", PB_HEAD.replace("num_votes;1", "num_votes;2").format(
+        vote_type="cumulative") + "VOTES\nvoter_id;vote;points\nv1;1,2;5,0\nv2;2,1,;3,2,\n")
+    _, votes, _ = read_pabulib(path)
+    assert votes[["participant", "item", "vote"]].values.tolist() == [
+        ["v1", "1", 5.0], ["v1", "2", 0.0], ["v2", "2", 3.0], ["v2", "1", 2.0]]
 
 
 # --- SenseMaker ------------------------------------------------------------------------

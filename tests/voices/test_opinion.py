@@ -19,6 +19,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from hwb_toolkit.errors import InputError, SchemaError
+from hwb_toolkit.io.contributions import read_polis_export
 from hwb_toolkit.voices.opinion import (
     consensus,
     divisive_statements,
@@ -220,6 +221,81 @@ def test_open_data_group_count_matches_summary(reference_dir, name, measured_ari
     common = polis.index.intersection(found.groups.index)
     assert len(common) >= 0.9 * len(found.groups)
     assert adjusted_rand_score(polis[common], found.groups[common]) >= measured_ari
+
+
+# --- moderated-out statements read from a Polis export ------------------------------------
+
+
+@pytest.mark.reference
+def test_opinion_groups_from_an_export_keep_moderated_out_columns(reference_dir):
+    # 15-per-hour-seattle has 23 statements moderated out. Read with their votes kept and
+    # their columns zeroed (Polis' treatment), the groups are those of the raw votes.
+    folder = reference_dir / "workshop" / "polis" / "15-per-hour-seattle"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} not found")
+    _, kept = read_polis_export(folder, keep_moderated_out=True)
+    moderated_out = kept.attrs["moderated_out"]
+    found = opinion_groups(kept, seed=0, exclude=moderated_out)
+    raw, _, summary, participants = _read_open_data(reference_dir, "15-per-hour-seattle")
+    pd.testing.assert_series_equal(found.groups, opinion_groups(raw, seed=0, exclude=moderated_out).groups)
+    polis = participants.set_index(participants["participant"].astype(str))["group-id"].dropna()
+    common = polis.index.intersection(found.groups.index)
+    assert found.k == int(summary["groups"]) == 2
+    assert adjusted_rand_score(polis[common], found.groups[common]) >= 0.88
+    # Measured: with those votes dropped (the columns removed) the agreement falls to 0.58.
+    _, dropped = read_polis_export(folder)
+    without = opinion_groups(dropped, seed=0).groups
+    common = polis.index.intersection(without.index)
+    assert adjusted_rand_score(polis[common], without[common]) < 0.7
+
+
+@pytest.mark.reference
+def test_polis_coordinates_from_a_red_dwarf_fixture_written_as_an_export(reference_dir, tmp_path):
+    # below-100-ptpts (statements 11 and 33 moderated out) written as a Polis export, read
+    # back: with the moderated-out votes kept, the projection is Polis' own.
+    folder = reference_dir / "workshop" / "polis" / "reddwarf-fixtures" / "below-100-ptpts"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} not found")
+    comments = json.loads((folder / "comments.json").read_text())
+    votes = json.loads((folder / "votes.json").read_text())
+    math = json.loads((folder / "math-pca2.json").read_text())
+    export = tmp_path / "below-100"
+    export.mkdir()
+    pd.DataFrame({"comment-id": [c["tid"] for c in comments], "comment-body": [c["txt"] for c in comments],
+                  "moderated": [c["mod"] for c in comments]}).to_csv(export / "comments.csv", index=False)
+    pd.DataFrame({"timestamp": [int(v["modified"]) for v in votes], "comment-id": [v["tid"] for v in votes],
+                  "voter-id": [v["pid"] for v in votes], "vote": [v["vote"] for v in votes]}
+                 ).to_csv(export / "votes.csv", index=False)  # fmt: skip
+    base = math["base-clusters"]
+    polis_xy = np.column_stack([base["x"], base["y"]])
+    members = [str(m[0]) for m in base["members"]]
+    distance = {}
+    for keep in (True, False):
+        _, read = read_polis_export(export, keep_moderated_out=keep)
+        assert read.attrs["moderated_out"] == [str(t) for t in sorted(math["mod-out"])]
+        found = opinion_groups(read, exclude=read.attrs["moderated_out"])
+        ours = found.coordinates.set_index("participant").loc[members, ["x", "y"]].to_numpy()
+        signs = np.sign((polis_xy * ours).sum(0))
+        distance[keep] = np.abs(ours * signs - polis_xy).max()
+    assert distance[True] <= 1e-12
+    assert distance[False] > 0.1  # measured 0.42
+
+
+def test_votes_on_moderated_out_statements_count_towards_being_in_the_conversation(tmp_path):
+    # Polis counts a participant's votes from the raw matrix (moderated-out statements
+    # included) against min(7, statements). p0 cast 6 votes on kept statements and one
+    # on statement 7, moderated out.
+    comments = "comment-id,comment-body,moderated\n" + "".join(
+        f"{i},Statement {i},{-1 if i == 7 else 1}\n" for i in range(8))
+    rows = [(f"{t}", f"{i}", f"{p}", 1 if (p + i) % 3 else -1)
+            for p in range(20) for t, i in enumerate(range(8)) if p != 0 or i != 6]
+    votes = "timestamp,comment-id,voter-id,vote\n" + "".join(",".join(map(str, r)) + "\n" for r in rows)
+    (tmp_path / "comments.csv").write_text(comments)
+    (tmp_path / "votes.csv").write_text(votes)
+    _, kept = read_polis_export(tmp_path, keep_moderated_out=True)
+    _, dropped = read_polis_export(tmp_path)
+    assert "0" in opinion_groups(kept, exclude=kept.attrs["moderated_out"]).in_conversation
+    assert "0" not in opinion_groups(dropped).in_conversation
 
 
 # --- small inline polls ------------------------------------------------------------------

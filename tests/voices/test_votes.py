@@ -127,6 +127,89 @@ def test_published_top_projects_in_order(reference_dir):
     assert top["score"].tolist() == [936.0, 817.0, 799.0]
 
 
+def pabulib_file(reference_dir, name: str):
+    path = reference_dir / "workshop" / "votes" / "pabulib" / name
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    return path
+
+
+# pabulib files whose published votes and score need pabulib's own counting rules
+# (count_entries=True): file -> tally method.
+PABULIB_RULES = {
+    # ordinal ballots of 1 to 5 entries: score = modified Borda (first choice = length)
+    "US_Stanford_Dataset_Saratoga_NY_2022_vote_rankings.pb": "modified_borda",
+    # choose-1: one approval per ballot
+    "Poland_Zabrze_2021_Mikulczyce.pb": "approval",
+    # cumulative, some projects listed with 0 points: they count in votes
+    "Switzerland_Zurich_S5D10.pb": "dot",
+}
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("name", sorted(PABULIB_RULES))
+def test_tally_counts_as_pabulib_publishes(reference_dir, name):
+    projects, votes, _ = read_pabulib(pabulib_file(reference_dir, name))
+    published = projects.set_index("project_id")
+    result = tally(votes, PABULIB_RULES[name], items=projects["project_id"], count_entries=True)
+    result = result.set_index("item").reindex(published.index)
+    assert (result["votes"] == published["votes"]).all()
+    if "score" in published:
+        assert (result["score"] == published["score"]).all()
+
+
+@pytest.mark.reference
+def test_modified_borda_against_truncated_borda_on_varying_lengths(reference_dir):
+    saratoga = "US_Stanford_Dataset_Saratoga_NY_2022_vote_rankings.pb"
+    projects, votes, _ = read_pabulib(pabulib_file(reference_dir, saratoga))
+    published = projects.set_index("project_id")["score"]
+    modified = tally(votes, "modified_borda").set_index("item")["score"].reindex(published.index)
+    truncated = tally(votes, "borda").set_index("item")["score"].reindex(published.index)
+    assert (modified == published).all()  # 3108: 1499, 3184: 1409, ...
+    assert (truncated != published).all()  # rank 1 always 5 points: 0 of 9 reproduced
+    assert modified["3108"] == 1499.0 and truncated["3108"] > 1499.0
+
+
+def test_modified_borda_gives_each_ballot_its_length():
+    votes = votes_from(
+        "participant,item,vote\n"
+        "a,x,1\na,y,2\na,z,3\n"   # three ranked: x 3, y 2, z 1
+        "b,y,1\nb,x,2\n"          # two ranked: y 2, x 1
+        "c,z,1\n"                 # one ranked: z 1
+    )
+    pd.testing.assert_frame_equal(
+        tally(votes, "modified_borda"), expected([("x", 2, 4.0), ("y", 2, 4.0), ("z", 2, 2.0)])
+    )
+    # Truncated Borda (k = 3) on the same ballots: x 5, y 5, z 4.
+    pd.testing.assert_frame_equal(
+        tally(votes, "borda"), expected([("x", 2, 5.0), ("y", 2, 5.0), ("z", 2, 4.0)])
+    )
+    same_length = votes_from("participant,item,vote\na,x,1\na,y,2\nb,y,1\nb,x,2\n")
+    pd.testing.assert_frame_equal(tally(same_length, "modified_borda"), tally(same_length, "borda"))
+    for bad, message in (("a,x,1\na,y,3\n", "above the number"), ("a,x,1\na,y,1\n", "share")):
+        with pytest.raises(InputError, match=message):
+            tally(votes_from("participant,item,vote\n" + bad), "modified_borda")
+
+
+def test_count_entries_counts_zero_points_and_each_mention():
+    dots = votes_from("participant,item,vote\na,parks,3\na,food,0\nb,food,2\nb,food,1\n")
+    # Default: voters who gave something (b's two rows are one voter).
+    pd.testing.assert_frame_equal(
+        tally(dots, "dot"), expected([("food", 1, 3.0), ("parks", 1, 3.0)]))
+    # pabulib's counting: every entry is a vote, a 0-point one included, a repeat twice.
+    counted = tally(dots, "dot", count_entries=True)
+    assert counted.columns.tolist() == ["item", "votes", "score"]
+    assert counted.values.tolist() == [["food", 3, 3.0], ["parks", 1, 3.0]]
+    approvals = votes_from("participant,item,vote\na,1,1\na,1,1\na,2,1\nb,2,0\n")
+    assert tally(approvals, "approval", count_entries=True).values.tolist() == [
+        ["1", 2, 2.0], ["2", 1, 1.0]]
+    ranks = votes_from("participant,item,vote\na,1,1\na,2,2\na,1,3\n")  # "1,2,1"
+    with pytest.raises(InputError, match="ranked twice"):
+        tally(ranks, "modified_borda")
+    assert tally(ranks, "modified_borda", count_entries=True).values.tolist() == [
+        ["1", 2, 4.0], ["2", 1, 2.0]]
+
+
 def test_poll_summary_counts_the_latest_vote():
     votes = votes_from(
         "participant,item,vote,created_at\n"
