@@ -69,3 +69,28 @@ class StoreError(HwbError):
 
 class PipelineError(HwbError):
     """A briefing run or batch failed."""
+
+
+class InputWarning(UserWarning):
+    """Input the toolkit can go on without, but someone must hear about: rows left out.
+
+    Carries ``file``, ``row`` and ``column`` like :class:`HwbError` and prints the
+    same way ("indicators.csv, row 14, column 'Value': ..."). Issued with
+    :func:`warnings.warn`; the ``hwb`` command prints each one as a plain line.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | PathLike | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = None if file is None else str(file)
+        self.row, self.row_word, self.column = row, "row", column
+
+    location = HwbError.location
+    __str__ = HwbError.__str__
