@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import shutil
 import time
 from pathlib import Path
@@ -144,8 +145,9 @@ def test_manifest_and_index_list_every_area(tmp_path):
 
 
 # --- round two: no gap while a report is replaced, recovery, warm kernels, area codes -------
-def _poll_published_file(path: str, stop, missing, partial) -> None:
+def _poll_published_file(path: str, ready, stop, missing, partial) -> None:
     """In a second process: read the published page as fast as possible until ``stop``."""
+    ready.set()
     while not stop.is_set():
         try:
             with open(path, encoding="utf-8") as page:
@@ -165,13 +167,15 @@ def test_a_reader_never_finds_the_published_page_missing_while_it_is_replaced(tm
     for name in REPORT_FILES:
         (target / name).write_text(f"first {name} </html>", encoding="utf-8")
     context = multiprocessing.get_context("spawn")
-    stop, missing, partial = context.Event(), context.Value("i", 0), context.Value("i", 0)
+    ready, stop = context.Event(), context.Event()
+    missing, partial = context.Value("i", 0), context.Value("i", 0)
     reader = context.Process(
-        target=_poll_published_file, args=(str(target / "briefing.html"), stop, missing, partial)
+        target=_poll_published_file,
+        args=(str(target / "briefing.html"), ready, stop, missing, partial),
     )
     reader.start()
     try:
-        time.sleep(1.0)  # the reader is polling
+        assert ready.wait(120), "the reader never started"
         for rebuild in range(400):
             staging = target.with_name(f".staging-E06000001-{rebuild:04d}")
             staging.mkdir()
@@ -185,6 +189,32 @@ def test_a_reader_never_finds_the_published_page_missing_while_it_is_replaced(tm
     assert (missing.value, partial.value) == (0, 0)
     assert (target / "briefing.html").read_text(encoding="utf-8") == "rebuild 399 briefing.html </html>"
     assert report_is_complete(target)
+
+
+def test_no_step_of_a_swap_leaves_a_published_file_missing(tmp_path, monkeypatch):
+    # The same property, checked deterministically after every move the swap makes.
+    from hwb_toolkit.pipeline import _swap_into_place
+
+    target = tmp_path / "E06000001"
+    target.mkdir()
+    staging = tmp_path / ".staging-E06000001-abcd1234"
+    staging.mkdir()
+    for name in REPORT_FILES:
+        (target / name).write_text(f"old {name}")
+        (staging / name).write_text(f"new {name}")
+    missing: list[str] = []
+    for name in ("rename", "replace"):
+        def move(source, destination, *args, _move=getattr(os, name), **kwargs):
+            _move(source, destination, *args, **kwargs)
+            missing.extend(f for f in REPORT_FILES if not (target / f).is_file())
+
+        monkeypatch.setattr(os, name, move)
+    _swap_into_place(staging, target)
+    monkeypatch.undo()
+    assert missing == []
+    assert [(target / name).read_text() for name in REPORT_FILES] == [
+        f"new {name}" for name in REPORT_FILES
+    ]
 
 
 def test_a_swap_cut_short_is_finished_by_the_next_run(tmp_path):
