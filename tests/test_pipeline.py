@@ -203,12 +203,16 @@ def test_no_step_of_a_swap_leaves_a_published_file_missing(tmp_path, monkeypatch
         (target / name).write_text(f"old {name}")
         (staging / name).write_text(f"new {name}")
     missing: list[str] = []
-    for name in ("rename", "replace"):
-        def move(source, destination, *args, _move=getattr(os, name), **kwargs):
-            _move(source, destination, *args, **kwargs)
+
+    def checked(move):
+        def moved(source, destination, *args, **kwargs):
+            move(source, destination, *args, **kwargs)
             missing.extend(f for f in REPORT_FILES if not (target / f).is_file())
 
-        monkeypatch.setattr(os, name, move)
+        return moved
+
+    for name in ("rename", "replace"):
+        monkeypatch.setattr(os, name, checked(getattr(os, name)))
     _swap_into_place(staging, target)
     monkeypatch.undo()
     assert missing == []

@@ -903,30 +903,19 @@ def _check_limits(table: pa.Table, path: Path, source_names: Mapping[str, str]) 
     slack = 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(value)))
     for lower_name, upper_name, level in _LIMITS:
         lower, upper = _numbers(table, lower_name), _numbers(table, upper_name)
-        _fail_at(
-            lower - upper > slack,
-            lambda i, lower=lower, upper=upper, level=level: (
-                f"the lower {level} limit ({lower[i]:g}) is above the upper limit ({upper[i]:g})"
-            ),
-            path,
-            source_names.get(lower_name, lower_name),
+        checks = (
+            (lower - upper > slack, lower_name,
+             lambda i, lo=lower, hi=upper, lv=level:
+             f"the lower {lv} limit ({lo[i]:g}) is above the upper limit ({hi[i]:g})"),
+            (lower - value > slack, "value",
+             lambda i, lo=lower, lv=level:
+             f"the value ({value[i]:g}) is below its lower {lv} limit ({lo[i]:g})"),
+            (value - upper > slack, "value",
+             lambda i, hi=upper, lv=level:
+             f"the value ({value[i]:g}) is above its upper {lv} limit ({hi[i]:g})"),
         )
-        _fail_at(
-            lower - value > slack,
-            lambda i, lower=lower, level=level: (
-                f"the value ({value[i]:g}) is below its lower {level} limit ({lower[i]:g})"
-            ),
-            path,
-            source_names.get("value", "value"),
-        )
-        _fail_at(
-            value - upper > slack,
-            lambda i, upper=upper, level=level: (
-                f"the value ({value[i]:g}) is above its upper {level} limit ({upper[i]:g})"
-            ),
-            path,
-            source_names.get("value", "value"),
-        )
+        for mask, column, describe in checks:
+            _fail_at(mask, describe, path, source_names.get(column, column))
 
 
 def _first_duplicate_pair(frame: pd.DataFrame) -> tuple[int, int] | None:
