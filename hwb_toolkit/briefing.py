@@ -229,18 +229,36 @@ class Briefing:
         }
 
     def write_summary(self, output_dir: str | Path) -> Path:
-        """Write ``summary.json`` into ``output_dir`` atomically and return its path."""
+        """Write ``summary.json`` into ``output_dir`` atomically and return its path.
+
+        Always valid JSON: a number that is not finite (NaN, infinity) is written as
+        ``null``, never as the ``NaN``/``Infinity`` that Python's json would write.
+        """
         path = Path(output_dir) / "summary.json"
-        write_text_atomically(path, json.dumps(self.summary_json(), indent=2, ensure_ascii=False))
+        text = json.dumps(
+            _finite(self.summary_json()), indent=2, ensure_ascii=False, allow_nan=False
+        )
+        write_text_atomically(path, text)
         return path
 
 
+def _finite(value: Any) -> Any:
+    """``value`` (dicts and lists within it too) with every non-finite float as None."""
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return None
+    return value
+
+
 def _plain(value: Any) -> Any:
-    """A JSON-safe plain value: NaN/NA -> None, numpy scalars -> Python."""
+    """A JSON-safe plain value: NaN/NA/infinity -> None, numpy scalars -> Python."""
     if value is None or value is pd.NA:
         return None
     if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
+        return float(value) if math.isfinite(value) else None
     if isinstance(value, (np.integer,)):
         return int(value)
     return value

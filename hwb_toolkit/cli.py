@@ -1,7 +1,10 @@
 """The ``hwb`` command: argument parsing only; every command calls plain functions.
 
 Errors the toolkit recognises (:class:`~hwb_toolkit.errors.HwbError`) are
-printed as one plain sentence with exit code 2, never as a traceback.
+printed as one plain sentence with exit code 2, never as a traceback; warnings
+about the input (:class:`~hwb_toolkit.errors.InputWarning`, such as rows left
+out of the figures) as one plain line each. Area codes are matched ignoring
+case, and a code the workspace lacks is answered with the nearest it has.
 """
 
 from __future__ import annotations
@@ -9,13 +12,16 @@ from __future__ import annotations
 import shlex
 import subprocess
 import sys
+import warnings
 from datetime import date
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from hwb_toolkit.errors import HwbError
+from hwb_toolkit.errors import HwbError, InputWarning
 
 app = typer.Typer(
     help="hwb-toolkit: sense-making for health and wellbeing partnerships.",
@@ -23,6 +29,27 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        try:
+            number = installed_version("hwb-toolkit")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            from hwb_toolkit import __version__ as number
+        typer.echo(f"hwb-toolkit {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True,
+                     help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """hwb-toolkit: sense-making for health and wellbeing partnerships."""
 
 WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")]
 PeriodOption = Annotated[
@@ -61,6 +88,7 @@ def summary(
     from hwb_toolkit.io.writers import write_text_atomically
 
     ws = Workspace.open(workspace)
+    area = ws.resolve_area(area)
     table = summarise_area(ws.indicators, area, period, polarity=ws.strategy.polarity())
     shown = table[["indicator_name", "period", "value", "compared_to_england", "recent_trend"]]
     typer.echo(shown.to_string(index=False, max_colwidth=60))
@@ -76,9 +104,13 @@ def report(
     out: OutOption = Path("reports"),
 ) -> None:
     """Build one area's monthly briefing into OUT/PERIOD/AREA/."""
-    from hwb_toolkit.pipeline import build_report
+    from hwb_toolkit.io.workspace import Workspace
+    from hwb_toolkit.pipeline import build_report, validate_period
 
-    folder = build_report(workspace, area, period or this_month(), out)
+    period = validate_period(period or this_month())
+    # Checked here, before a kernel starts (seconds): the workspace, and the area in it.
+    area = Workspace.open(workspace).resolve_area(area)
+    folder = build_report(workspace, area, period, out)
     typer.echo(f"Briefing written to {folder / 'briefing.html'}")
 
 
@@ -124,6 +156,22 @@ def batch(
         typer.echo(f"  {area.area_code} failed: {(area.error or '').splitlines()[0]}", err=True)
     if result.failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def areas(
+    workspace: WorkspaceOption,
+    all_tiers: Annotated[
+        bool, typer.Option("--all", help="Also list the areas above them (regions).")
+    ] = False,
+) -> None:
+    """List the areas a briefing can be made for: code, name, type and parent."""
+    from hwb_toolkit.io.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    table = ws.areas() if all_tiers else ws.briefing_areas()
+    columns = ["area_code", "area_name", "area_type", "parent_name"]
+    typer.echo(table[columns].to_string(index=False, max_colwidth=60))
 
 
 def cron_line(workspace: Path, out: Path, log: Path, hour: int = 6) -> str:
@@ -192,10 +240,24 @@ def serve(
         pass
 
 
+_PYTHON_SHOW_WARNING = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Input warnings as one plain line (they name file and row); others as Python shows them."""
+    if issubclass(category, InputWarning):
+        typer.echo(f"hwb: warning: {message}", err=True)
+    else:
+        _PYTHON_SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
-        app()
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", InputWarning)
+            warnings.showwarning = _show_warning
+            app()
     except HwbError as error:
         typer.echo(f"hwb: {error}", err=True)
         sys.exit(2)

@@ -15,8 +15,9 @@ from __future__ import annotations
 from os import PathLike
 
 
-class HwbError(Exception):
-    """Base class: a problem the toolkit recognised and can explain."""
+class _Located:
+    """What an error or a warning about input carries: file, row (or line) and column,
+    and the one way they are printed ("file, row N, column 'X': message")."""
 
     def __init__(
         self,
@@ -51,6 +52,10 @@ class HwbError(Exception):
         return f"{where}: {self.message}" if where else self.message
 
 
+class HwbError(_Located, Exception):
+    """Base class: a problem the toolkit recognised and can explain."""
+
+
 class InputError(HwbError):
     """An input file is unreadable or holds a value that cannot be used."""
 
@@ -69,3 +74,12 @@ class StoreError(HwbError):
 
 class PipelineError(HwbError):
     """A briefing run or batch failed."""
+
+
+class InputWarning(_Located, UserWarning):
+    """Input the toolkit can go on without, but someone must hear about: rows left out.
+
+    Carries ``file``, ``row`` and ``column`` like :class:`HwbError` and prints the
+    same way ("indicators.csv, row 14, column 'Value': ..."). Issued with
+    :func:`warnings.warn`; the ``hwb`` command prints each one as a plain line.
+    """

@@ -49,7 +49,6 @@ import traceback
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +57,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from hwb_toolkit.errors import ConfigError, HwbError, InputError, PipelineError
+from hwb_toolkit.markup import external_references, svg_problems
 from hwb_toolkit.schema import (
     BEST,
     BETTER,
@@ -636,30 +636,23 @@ def indicator_sentences(
 
 # --- charts in templates ------------------------------------------------------------------
 
-_SVG_FORBIDDEN = re.compile(
-    r"<\s*(script|foreignObject|iframe|object|embed)\b|\son[a-z]+\s*=|javascript:", re.IGNORECASE
-)
-
-
 def trusted_svg(svg: str) -> Markup:
     """Mark an SVG made by :func:`hwb_toolkit.charts.to_svg` safe to embed in a template.
 
     The only way a chart enters a template unescaped. Checks it is one
     ``<svg>`` element with no script, event handler, embedded HTML or
-    reference to anything outside itself; raises :class:`HwbError` otherwise.
-    Never use it on contributed text.
+    reference to anything outside itself, in its markup (its text may say
+    anything: :func:`hwb_toolkit.markup.svg_problems`); raises :class:`HwbError`
+    otherwise. Never use it on contributed text.
     """
     if not isinstance(svg, str):
         raise HwbError(f"a chart must be SVG text, not {type(svg).__name__}")
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", svg).strip()
     if not (text.startswith("<svg") and text.endswith("</svg>")):
         raise HwbError("a chart must be a single <svg> element")
-    forbidden = _SVG_FORBIDDEN.search(text)
-    if forbidden:
-        raise HwbError(f"the chart's SVG holds active content near {forbidden.group(0)!r}")
-    outside = external_references(text)
-    if outside:
-        raise HwbError(f"the chart's SVG refers to {outside[0]}")
+    problems = svg_problems(text)
+    if problems:
+        raise HwbError(f"the chart's SVG holds {problems[0]}")
     return Markup(text)
 
 
@@ -916,96 +909,6 @@ def show(template_name: str, /, *, override_dir: str | Path | None = None, **con
 
 
 # --- the HTML report ------------------------------------------------------------------
-
-# Attributes that make a browser fetch (or navigate to) another resource.
-_URL_ATTRIBUTES = frozenset(
-    {
-        "src", "href", "xlink:href", "srcset", "action", "formaction", "poster", "data",
-        "background", "cite", "longdesc", "manifest", "ping", "usemap", "codebase",
-        "archive", "lowsrc", "dynsrc", "imagesrcset",
-    }
-)  # fmt: skip
-_CSS_URL = re.compile(
-    r"url\(\s*(['\"]?)(.*?)\1\s*\)|@import\s+(['\"])(.*?)\3", re.IGNORECASE | re.DOTALL
-)
-_INLINE = re.compile(r"^(#|data:|mailto:|tel:)", re.IGNORECASE)
-# Whatever _ReferenceFinder reports needs one of these in the document's text once character
-# references are decoded and letters lowered: a URL attribute name followed by "=", a CSS url(
-# or @import, a meta refresh's "url=", or a <script> tag. A text with white space before an
-# "=" (attributes written "href = ...") is always parsed. Most charts' SVGs have none of these,
-# and then the parse (about 1.5 ms a chart) is skipped.
-_REFERENCE_NEEDLES = (
-    *(f"{name}=" for name in sorted(_URL_ATTRIBUTES)), "url(", "url=", "@import", "<script",
-)
-_SPACED_EQUALS = re.compile(r"\s=")
-
-
-def _may_refer_elsewhere(document: str) -> bool:
-    text = html.unescape(document).lower()
-    return bool(_SPACED_EQUALS.search(text)) or any(needle in text for needle in _REFERENCE_NEEDLES)
-
-
-class _ReferenceFinder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[str] = []
-        self._in_style = False
-
-    def _check_url(self, url: str, where: str) -> None:
-        url = url.strip()
-        if url and not _INLINE.match(url):
-            self.found.append(f"{where} {url!r}")
-
-    def _check_css(self, css: str, where: str) -> None:
-        for match in _CSS_URL.finditer(css):
-            self._check_url(match.group(2) if match.group(2) is not None else match.group(4), where)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "script":
-            self.found.append("<script> element")
-        self._in_style = tag == "style"
-        for name, value in attrs:
-            if value is None:
-                continue
-            if name in ("srcset", "imagesrcset"):
-                for candidate in value.split(","):
-                    self._check_url(candidate.strip().split(" ")[0], f"<{tag} {name}>")
-            elif name in _URL_ATTRIBUTES:
-                self._check_url(value, f"<{tag} {name}>")
-            elif name == "style":
-                self._check_css(value, f"<{tag} style>")
-            elif tag == "meta" and name == "content" and "url=" in value.lower():
-                self._check_url(value.lower().split("url=", 1)[1], "<meta refresh>")
-
-    handle_startendtag = handle_starttag
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "style":
-            self._in_style = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_style:
-            self._check_css(data, "<style>")
-
-
-def external_references(document: str) -> list[str]:
-    """Every reference in an HTML (or SVG) document that a browser would fetch or follow elsewhere.
-
-    Looks at URL attributes (``src``, ``href``, ``xlink:href``, ``srcset``...),
-    CSS ``url(...)`` and ``@import`` in ``<style>`` and ``style=``, meta
-    refreshes and ``<script>`` elements (a self-contained report has none).
-    Fragments (``#id``) and ``data:`` URIs are inline and allowed; namespace
-    declarations (``xmlns="http://www.w3.org/2000/svg"``) are names, not
-    requests, and are not reported. Text content is never inspected, so a
-    quoted URL in contributed text is not a reference.
-    """
-    if not _may_refer_elsewhere(document):
-        return []
-    finder = _ReferenceFinder()
-    finder.feed(document)
-    finder.close()
-    return finder.found
-
 
 _H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", re.IGNORECASE | re.DOTALL)
 _H2 = re.compile(r"<h2\b([^>]*)>(.*?)</h2\s*>", re.IGNORECASE | re.DOTALL)

@@ -3,9 +3,12 @@
 - :func:`build_report` runs ``notebooks/monthly_briefing.ipynb`` with Papermill
   for one area into ``<out>/<period>/<area_code>/`` (the executed notebook,
   ``briefing.html`` and ``summary.json``) and writes atomically: everything is
-  made in a staging folder beside the target and swapped in only when complete,
-  so a failed or killed run never leaves a half-written report where a good one
-  was (a kill during the swap itself is repaired by the next run).
+  made in a staging folder beside the target, marked ready when complete, and
+  then moved in file by file with :func:`os.replace`. So a failed or killed run
+  never leaves a half-written report where a good one was, and the published
+  files never go missing: a partner loading ``briefing.html`` during a rebuild
+  gets the old page or the new one, never a 404 (a kill during the moves is
+  finished by the next run, which moves the rest of the ready folder in).
 - :func:`run_batch` prepares the shared tables once (every area's indicator
   summary, the voices and whole-system analyses), then builds each area's
   report in parallel: local processes, or tasks on an existing Dask cluster.
@@ -15,15 +18,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import multiprocessing.util
 import os
+import re
 import shutil
 import threading
 import time
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -41,6 +47,8 @@ MANIFEST = "manifest.json"
 INDEX = "index.html"
 _BACKUP_SUFFIX = ".previous"
 _STAGING_PREFIX = ".staging-"
+#: Written into a staging folder once its files are complete: from then on it is moved in.
+_READY = ".ready"
 
 
 def _ipc_kernel_manager():
@@ -107,29 +115,55 @@ class BatchResult:
         return [area for area in self.areas if area.status == "failed"]
 
 
-# --- atomic folder swap -------------------------------------------------------
+# --- atomic swap ---------------------------------------------------------------
+def _stagings(target: Path) -> list[Path]:
+    """Staging folders of ``target``, oldest first."""
+
+    def age(path: Path) -> int:
+        try:
+            return path.stat().st_mtime_ns
+        except OSError:  # removed meanwhile
+            return 0
+
+    return sorted(target.parent.glob(f"{_STAGING_PREFIX}{target.name}-*"), key=age)
+
+
 def _recover(target: Path) -> None:
-    """Undo a swap that was interrupted between its two renames."""
+    """Finish a swap that was interrupted (a ready staging folder is moved in) and clear
+    the debris of runs that never got that far."""
+    # A folder set aside by the earlier two-rename swap, if a run was killed between them.
     backup = target.with_name(target.name + _BACKUP_SUFFIX)
     if backup.exists():
         if target.exists():
             shutil.rmtree(backup, ignore_errors=True)
         else:
             backup.rename(target)
-    for staging in target.parent.glob(f"{_STAGING_PREFIX}{target.name}-*"):
+    for staging in _stagings(target):
+        if (staging / _READY).is_file():
+            _move_files_in(staging, target)
         shutil.rmtree(staging, ignore_errors=True)
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
-    backup = target.with_name(target.name + _BACKUP_SUFFIX)
-    if target.exists():
-        target.rename(backup)
-    staging.rename(target)
-    shutil.rmtree(backup, ignore_errors=True)
+    """Publish ``staging``'s files as ``target``'s: mark the folder ready, then replace each
+    file with :func:`os.replace` (atomic), so every published file is always there whole."""
+    (staging / _READY).touch()
+    _move_files_in(staging, target)
+
+
+def _move_files_in(staging: Path, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for source in sorted(staging.iterdir()):
+        if source.name != _READY and source.is_file():
+            with contextlib.suppress(FileNotFoundError):  # moved in by a concurrent recovery
+                os.replace(source, target / source.name)
 
 
 def report_is_complete(report_dir: Path) -> bool:
-    return all((report_dir / name).is_file() for name in REPORT_FILES)
+    """Whether every report file is in place and no interrupted swap is waiting to finish."""
+    return all((report_dir / name).is_file() for name in REPORT_FILES) and not any(
+        (staging / _READY).is_file() for staging in _stagings(report_dir)
+    )
 
 
 # --- one area -------------------------------------------------------------------
@@ -152,12 +186,20 @@ def build_report(
     worker); by default a fresh kernel is started and shut down.
     Raises :class:`PipelineError` (with the failing cell's error) when the run fails;
     any previous report for the same area and period is then left untouched.
+    ``area_code`` must be letters and digits (it names the report's folder).
+    Warnings the notebook gave (rows left out of the figures, unrecognised
+    sectors) are given again here, so that whoever ran it sees them.
     """
     import papermill
 
+    from hwb_toolkit.io.workspace import check_area_code
     from hwb_toolkit.narrative import notebook_to_html
 
     validate_period(period)
+    try:
+        area_code = check_area_code(area_code)
+    except HwbError as error:
+        raise PipelineError(error.message) from None
     workspace = Path(workspace).resolve()
     target = Path(out).resolve() / period / area_code
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -203,10 +245,11 @@ def build_report(
                 ),
             )
         except papermill.PapermillExecutionError as error:
+            cell, detail = _failure(executed, error)
             raise PipelineError(
-                f"the briefing for {area_code} failed in cell {error.exec_count}: "
-                f"{error.ename}: {error.evalue}"
+                f"the briefing for {area_code} failed in cell {cell}: {detail}"
             ) from None
+        _warn_again(executed)
         (staging / "briefing.html").write_text(notebook_to_html(executed), encoding="utf-8")
         if not (staging / "summary.json").is_file():
             raise PipelineError(f"the briefing for {area_code} wrote no summary.json")
@@ -214,6 +257,69 @@ def build_report(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _failure(executed: Path, error) -> tuple[int, str]:
+    """The failing cell's number and what went wrong, from the executed notebook.
+
+    The number is the cell's place among the notebook's code cells (the injected
+    parameters counted), which is what a fresh kernel numbers it: a warm kernel's
+    own count (``error.exec_count``) runs on across every area it has built.
+    When the cell raised without an error output (a failure inside a display
+    hook), the last line it wrote to stderr says what happened.
+    """
+    import nbformat
+
+    detail = f"{error.ename}: {error.evalue}" if error.evalue else error.ename
+    try:
+        notebook = nbformat.read(executed, as_version=4)
+    except (OSError, ValueError):
+        return error.exec_count, detail
+    number = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        number += 1
+        outputs = cell.get("outputs", [])
+        failed = cell.get("metadata", {}).get("papermill", {}).get("exception") or any(
+            output.get("output_type") == "error" for output in outputs
+        )
+        if not failed:
+            continue
+        if not error.evalue:
+            written = "".join(
+                output.get("text", "") for output in outputs
+                if output.get("output_type") == "stream" and output.get("name") == "stderr"
+            ).strip()
+            if written:
+                detail += f" ({written.splitlines()[-1]})"
+        return number, detail
+    return error.exec_count, detail
+
+
+#: A warning as Python prints it to stderr: "path/module.py:123: SomeWarning: message".
+_PRINTED_WARNING = re.compile(r"^\S.*?:\d+: (?P<category>\w*Warning): (?P<message>.+)$")
+
+
+def _warn_again(executed: Path) -> None:
+    """Give again, as :class:`~hwb_toolkit.errors.InputWarning`, each warning the notebook
+    printed: they went to its stderr, which the published page leaves out."""
+    import nbformat
+
+    from hwb_toolkit.errors import InputWarning
+
+    text = executed.read_text(encoding="utf-8")
+    if "Warning: " not in text:  # the common case: no need to parse the notebook
+        return
+    notebook = nbformat.reads(text, as_version=4)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "stream" or output.get("name") != "stderr":
+                continue
+            for line in output.get("text", "").splitlines():
+                found = _PRINTED_WARNING.match(line)
+                if found:
+                    warnings.warn(InputWarning(found.group("message")), stacklevel=3)
 
 
 # --- shared work, once per batch --------------------------------------------
@@ -263,6 +369,17 @@ def _shutdown_warm_kernels() -> None:
             run_sync(manager.shutdown_kernel)(now=True)
 
 
+def _discard_warm_kernel() -> None:
+    """Stop this worker thread's kernel and forget its manager: the next area starts a fresh
+    kernel with a fresh manager. (Restarting the same manager's kernel left the next run
+    waiting 300 s for a kernel that never answered on its IPC sockets.)"""
+    with _WARM_LOCK:
+        manager = _WARM_KERNELS.pop(threading.get_ident(), None)
+    if manager is not None and manager.has_kernel:
+        with contextlib.suppress(Exception):  # a kernel that is already gone is fine
+            run_sync(manager.shutdown_kernel)(now=True)
+
+
 def _build_one(
     workspace: str,
     area_code: str,
@@ -275,7 +392,8 @@ def _build_one(
 
     With ``reuse_kernel`` the area runs in this worker's warm kernel; the
     notebook sets every name it uses from its parameters, and after a failure
-    the kernel is restarted so nothing from a broken run reaches the next area.
+    the kernel is stopped and the next area gets a fresh one, so nothing from a
+    broken run reaches it.
     """
     started = time.perf_counter()
     manager = _warm_kernel() if reuse_kernel else None
@@ -288,8 +406,8 @@ def _build_one(
         message = str(error)
     except Exception as error:  # noqa: BLE001 - the manifest must record any failure
         message = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}"
-    if manager is not None and manager.has_kernel:
-        run_sync(manager.restart_kernel)(now=True)
+    if manager is not None:
+        _discard_warm_kernel()
     return AreaResult(area_code, "failed", time.perf_counter() - started, error=message)
 
 
@@ -307,7 +425,8 @@ def run_batch(
 ) -> BatchResult:
     """Build every area's briefing for ``period``; see the module docstring.
 
-    ``areas`` defaults to every briefing area in the workspace. Areas whose
+    ``areas`` defaults to every briefing area in the workspace (codes in any case;
+    one the workspace lacks fails, naming the nearest it has). Areas whose
     report is already complete are skipped unless ``force``. ``executor`` is
     ``"local"`` (``workers`` processes, default the number of cores) or
     ``"dask"`` (tasks on the cluster at ``scheduler``). ``progress`` is called
@@ -320,14 +439,23 @@ def run_batch(
     out = Path(out).resolve()
     workspace_obj = Workspace.open(workspace)
     known = list(workspace_obj.briefing_areas()["area_code"])
-    codes = known if areas is None else list(areas)
-    unknown = sorted(set(codes) - set(known))
+    results: dict[str, AreaResult] = {}
+    codes = known if areas is None else []
+    for given in areas or ():
+        try:  # any case; an unknown code's error names the nearest known ones
+            code = workspace_obj.resolve_area(given)
+        except HwbError as error:
+            results[given] = AreaResult(given, "failed", error=error.message)
+            code = given
+        else:
+            if code not in known:
+                results[code] = AreaResult(
+                    code, "failed", error=f"area {code} is not an area briefings are made for"
+                )
+        if code not in codes:
+            codes.append(code)
     period_dir = out / period
     period_dir.mkdir(parents=True, exist_ok=True)
-
-    results: dict[str, AreaResult] = {}
-    for code in unknown:
-        results[code] = AreaResult(code, "failed", error=f"area {code} is not in the workspace")
     todo = []
     for code in codes:
         if code in results:

@@ -35,13 +35,9 @@ from concurrent.futures import (
 import vl_convert as vlc
 
 from hwb_toolkit.errors import HwbError
+from hwb_toolkit.markup import svg_problems
 
 _OPEN_SVG = re.compile(r"\s*<svg\b[^>]*>")
-#: An attribute or CSS rule that would make a viewer fetch something.
-_FETCH = re.compile(
-    r"""(?:\b(?:href|src)\s*=\s*["']\s*(?!#|data:))|url\(\s*["']?\s*(?!#|data:)|@import""",
-    re.IGNORECASE,
-)
 _WARM_UP_SPEC = {
     "data": {"values": [{"x": 0}]},
     "mark": "point",
@@ -68,8 +64,9 @@ def spec_to_svg(spec: dict, vl_version: str | None, *, draw_title: bool = True) 
     ``role="graphics-document document"``) and the title and description as
     ``<title>`` and ``<desc>``. ``draw_title=False``: the title and subtitle are
     left out of the drawing (the caller shows them as text; the ``<title>`` is
-    kept). Raises :class:`HwbError` if the SVG would fetch anything (an
-    ``href``/``src``/``url()`` that is not a local ``#`` reference).
+    kept). Raises :class:`HwbError` if the SVG's markup would fetch anything (an
+    ``href``/``src``/``url()`` that is not a local ``#`` reference) or run code
+    (:func:`hwb_toolkit.markup.svg_problems`; the text in the chart may say anything).
     """
     drawn = spec if draw_title else {key: value for key, value in spec.items() if key != "title"}
     svg = vlc.vegalite_to_svg(drawn, vl_version=vl_version)
@@ -84,11 +81,11 @@ def spec_to_svg(spec: dict, vl_version: str | None, *, draw_title: bool = True) 
     )
     inner = f"<title>{html.escape(title_text(spec))}</title><desc>{html.escape(description)}</desc>"
     svg = opening + inner + svg[match.end() :]
-    fetch = _FETCH.search(svg)
-    if fetch:
+    problems = svg_problems(svg)
+    if problems:
         raise HwbError(
-            "the chart's SVG refers to an external resource near "
-            f"{svg[fetch.start() : fetch.start() + 60]!r}"
+            f"the chart's SVG holds {problems[0]}: a chart may embed no external resource "
+            "and no active content"
         )
     return svg
 

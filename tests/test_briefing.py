@@ -285,3 +285,20 @@ def test_a_post_it_added_in_the_store_reaches_next_months_briefing_escaped(tmp_p
     html = narrative.render("changes", **context)
     assert "&lt;img src=x onerror=alert(1)&gt; we need benches" in html
     assert "<img" not in html and "<script" not in html
+
+
+def test_summary_json_is_valid_json_whatever_the_numbers(home, tmp_path):
+    import copy
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    broken = copy.copy(home)
+    broken.indicators = home.indicators.copy()
+    broken.indicators.loc[broken.indicators.index[0], ["value", "upper_ci95"]] = float("inf")
+    broken.indicators.loc[broken.indicators.index[1], "lower_ci95"] = float("-inf")
+    path = broken.write_summary(tmp_path)
+    summary = json.loads(path.read_text(), parse_constant=refuse)
+    assert summary["indicators"][0]["value"] is None
+    assert summary["indicators"][0]["upper_ci95"] is None
+    assert summary["indicators"][1]["lower_ci95"] is None

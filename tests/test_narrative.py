@@ -16,7 +16,7 @@ from markupsafe import Markup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from hwb_toolkit import narrative
+from hwb_toolkit import markup, narrative
 from hwb_toolkit.errors import ConfigError, HwbError, InputError, PipelineError
 from hwb_toolkit.narrative import (
     COMPARISON_LABELS,
@@ -1273,11 +1273,11 @@ def test_compiled_templates_are_cached_and_an_edited_template_is_compiled_again(
 def test_quick_reference_check_agrees_with_the_full_parse(document):
     # external_references skips the HTML parse when no reference is possible; on documents
     # that might hide one it must report exactly what the full parse reports.
-    finder = narrative._ReferenceFinder()
+    finder = markup._ReferenceFinder()
     finder.feed(document)
     finder.close()
     assert external_references(document) == finder.found
-    assert bool(finder.found) <= narrative._may_refer_elsewhere(document)
+    assert bool(finder.found) <= markup._may_refer_elsewhere(document)
 
 
 def test_chart_svgs_skip_the_parse_and_still_pass_the_check():
@@ -1287,5 +1287,32 @@ def test_chart_svgs_skip_the_parse_and_still_pass_the_check():
         pd.DataFrame({"period": ["2020", "2021"], "value": [1.0, 2.0]}), None, title="A & B"
     )
     svg = charts.to_svg(chart)
-    assert not narrative._may_refer_elsewhere(svg)  # the quick check is enough for a chart
+    assert not markup._may_refer_elsewhere(svg)  # the quick check is enough for a chart
     assert str(narrative.trusted_svg(svg)).startswith("<svg")
+
+
+def test_chart_text_that_reads_like_markup_builds_while_real_markup_is_still_refused():
+    from hwb_toolkit import charts
+
+    nodes = pd.DataFrame(
+        {
+            "organisation": ["Parkrun volunteers (members only = free)", "javascript: the club",
+                             "See url(https://example.org) & href='x'"],
+            "sector": ["vcse", "business", "resident"],
+            "n_actions": [2, 1, 1],
+        }
+    )
+    edges = pd.DataFrame({"org_a": [nodes["organisation"][0]], "org_b": [nodes["organisation"][1]],
+                          "shared_actions": [1]})
+    svg = charts.to_svg(charts.network_chart(nodes, edges))
+    assert "members only = free" in svg  # in the chart's aria-label and description
+    assert str(trusted_svg(svg)).startswith("<svg")
+    for bad in (
+        '<svg><a href="javascript:alert(1)"><text>x</text></a></svg>',
+        '<svg><a xlink:href=" &#106;avascript:alert(1)">x</a></svg>',
+        '<svg><set attributeName="href" to="javascript:alert(1)"/></svg>',
+        '<svg><rect onclick="alert(1)"/></svg>',
+        '<svg><style><img src=x onerror=alert(1)></style></svg>',
+    ):
+        with pytest.raises(HwbError):
+            trusted_svg(bad)

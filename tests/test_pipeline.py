@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import shutil
 import time
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 
 from hwb_toolkit.errors import PipelineError
 from hwb_toolkit.pipeline import (
+    REPORT_FILES,
     AreaResult,
     BatchResult,
     build_report,
@@ -139,3 +142,150 @@ def test_manifest_and_index_list_every_area(tmp_path):
     index = (tmp_path / "index.html").read_text()
     assert "href='E06000001/briefing.html'" in index
     assert "&lt;b&gt;broken&lt;/b&gt;" in index and "<b>broken" not in index
+
+
+# --- round two: no gap while a report is replaced, recovery, warm kernels, area codes -------
+def _poll_published_file(path: str, ready, stop, missing, partial) -> None:
+    """In a second process: read the published page as fast as possible until ``stop``."""
+    ready.set()
+    while not stop.is_set():
+        try:
+            with open(path, encoding="utf-8") as page:
+                text = page.read()
+        except FileNotFoundError:
+            missing.value += 1
+            continue
+        if not text.endswith("</html>"):
+            partial.value += 1
+
+
+def test_a_reader_never_finds_the_published_page_missing_while_it_is_replaced(tmp_path):
+    from hwb_toolkit.pipeline import _swap_into_place
+
+    target = tmp_path / "2026-11" / "E06000001"
+    target.mkdir(parents=True)
+    for name in REPORT_FILES:
+        (target / name).write_text(f"first {name} </html>", encoding="utf-8")
+    context = multiprocessing.get_context("spawn")
+    ready, stop = context.Event(), context.Event()
+    missing, partial = context.Value("i", 0), context.Value("i", 0)
+    reader = context.Process(
+        target=_poll_published_file,
+        args=(str(target / "briefing.html"), ready, stop, missing, partial),
+    )
+    reader.start()
+    try:
+        assert ready.wait(120), "the reader never started"
+        for rebuild in range(400):
+            staging = target.with_name(f".staging-E06000001-{rebuild:04d}")
+            staging.mkdir()
+            for name in REPORT_FILES:
+                (staging / name).write_text(f"rebuild {rebuild} {name} </html>", encoding="utf-8")
+            _swap_into_place(staging, target)
+            shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        stop.set()
+        reader.join(30)
+    assert (missing.value, partial.value) == (0, 0)
+    assert (target / "briefing.html").read_text(encoding="utf-8") == "rebuild 399 briefing.html </html>"
+    assert report_is_complete(target)
+
+
+def test_no_step_of_a_swap_leaves_a_published_file_missing(tmp_path, monkeypatch):
+    # The same property, checked deterministically after every move the swap makes.
+    from hwb_toolkit.pipeline import _swap_into_place
+
+    target = tmp_path / "E06000001"
+    target.mkdir()
+    staging = tmp_path / ".staging-E06000001-abcd1234"
+    staging.mkdir()
+    for name in REPORT_FILES:
+        (target / name).write_text(f"old {name}")
+        (staging / name).write_text(f"new {name}")
+    missing: list[str] = []
+
+    def checked(move):
+        def moved(source, destination, *args, **kwargs):
+            move(source, destination, *args, **kwargs)
+            missing.extend(f for f in REPORT_FILES if not (target / f).is_file())
+
+        return moved
+
+    for name in ("rename", "replace"):
+        monkeypatch.setattr(os, name, checked(getattr(os, name)))
+    _swap_into_place(staging, target)
+    monkeypatch.undo()
+    assert missing == []
+    assert [(target / name).read_text() for name in REPORT_FILES] == [
+        f"new {name}" for name in REPORT_FILES
+    ]
+
+
+def test_a_swap_cut_short_is_finished_by_the_next_run(tmp_path):
+    from hwb_toolkit.pipeline import _READY, _recover
+
+    target = tmp_path / "E06000001"
+    target.mkdir()
+    for name in REPORT_FILES:
+        (target / name).write_text(f"old {name}")
+    staging = tmp_path / ".staging-E06000001-abcd1234"
+    staging.mkdir()
+    (staging / _READY).touch()
+    (target / "briefing.html").write_text("new briefing.html")  # moved in before the kill
+    for name in ("briefing.ipynb", "summary.json"):
+        (staging / name).write_text(f"new {name}")
+    assert not report_is_complete(target)  # a batch must not skip it
+    _recover(target)
+    assert {name: (target / name).read_text() for name in REPORT_FILES} == {
+        name: f"new {name}" for name in REPORT_FILES
+    }
+    assert not staging.exists() and report_is_complete(target)
+
+
+BY_AREA = """
+import pathlib
+if area_code == "E06000009":
+    raise ValueError("deliberately broken area")
+pathlib.Path(output_dir, "summary.json").write_text("{}")
+"""
+
+
+def test_a_failed_area_gives_the_next_one_a_fresh_kernel_at_once(tmp_path, monkeypatch):
+    from hwb_toolkit import pipeline
+
+    notebook = make_notebook(tmp_path / "by_area.ipynb", BY_AREA)
+    monkeypatch.setattr(pipeline, "default_notebook", lambda: notebook)
+    out = str(tmp_path / "reports")
+    try:
+        results = []
+        for code in ("E06000001", "E06000009", "E06000002"):  # one warm kernel for all three
+            started = time.perf_counter()
+            results.append((pipeline._build_one(str(tmp_path), code, "2026-11", out, None),
+                            time.perf_counter() - started))
+    finally:
+        pipeline._shutdown_warm_kernels()
+    (first, _), (broken, _), (after, seconds) = results
+    assert (first.status, broken.status, after.status) == ("done", "failed", "done")
+    # The cell's number as a fresh kernel counts it (parameters, injected parameters, this
+    # cell), not the warm kernel's running count.
+    assert "failed in cell 3: ValueError: deliberately broken area" in broken.error
+    assert seconds < 120, f"the area after a failed one took {seconds:.0f} s"
+
+
+def test_an_area_code_that_names_a_path_is_refused(notebook, tmp_path):
+    out = tmp_path / "reports"
+    with pytest.raises(PipelineError, match="is not an area code"):
+        build_report(tmp_path, "../2026-10/E06000001", "2026-11", out, notebook=notebook)
+    assert not (out / "2026-10").exists()
+
+
+def test_warnings_the_notebook_gave_reach_whoever_ran_it(tmp_path):
+    from hwb_toolkit.errors import InputWarning
+
+    body = (
+        "import warnings\nfrom hwb_toolkit.errors import InputWarning\n"
+        "warnings.warn(InputWarning('a row is left out', file='x.csv', row=7))\n" + BODY
+    )
+    notebook = make_notebook(tmp_path / "warns.ipynb", body)
+    with pytest.warns(InputWarning, match=r"^x.csv, row 7: a row is left out$"):
+        build_report(tmp_path, "E06000001", "2026-11", tmp_path / "reports", notebook=notebook)

@@ -126,3 +126,10 @@ def test_the_renderer_process_ends_when_its_parent_is_killed(tmp_path):
     else:
         os.kill(child, signal.SIGKILL)
         pytest.fail("the renderer process outlived its killed parent by 10 s")
+
+
+def test_text_in_a_chart_is_never_taken_for_markup():
+    spec = {**SPEC, "title": "Friends of url(https://example.org) & src='x' (members only = free)",
+            "description": "javascript: the musical; see @import and href=\"y\"."}
+    svg = vega_svg.spec_to_svg(spec, _VL_VERSION)
+    assert "url(https://example.org)" in svg and "javascript: the musical" in svg

@@ -457,6 +457,29 @@ def voila_argv(root_dir: Path, *, port: int, token: str | None, reports: Path,
     return argv + list(extra)
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Raise :class:`~hwb_toolkit.errors.ConfigError` if ``host:port`` cannot be listened on.
+
+    Binds and closes a socket as Voila would (``SO_REUSEADDR``, so a port left in
+    TIME_WAIT by a server that just stopped counts as free), so that a busy port is
+    reported before the pages' addresses are printed rather than after.
+    """
+    import socket
+
+    from hwb_toolkit.errors import ConfigError
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        raise ConfigError(
+            f"cannot serve on {host}:{port}: {error.strerror or error} (is another "
+            "'hwb serve' running?); stop it or choose another port with --port"
+        ) from None
+
+
 def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = None, *,
           reports: str | Path | None = None, pages: str | Path | None = None,
           host: str = DEFAULT_HOST, preheat: bool = False, pool_size: int = 1,
@@ -471,7 +494,8 @@ def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = N
     (:mod:`hwb_toolkit.apps.live`) are served on the same port; ``public_url`` is the
     address phones use to reach it (shown on join screens; default: this computer's
     address on its local network when ``host`` is 0.0.0.0). Prints the addresses first.
-    Raises :class:`~hwb_toolkit.errors.ConfigError` if ``workspace`` is not a workspace.
+    Raises :class:`~hwb_toolkit.errors.ConfigError` if ``workspace`` is not a workspace
+    or the port is taken (before any address is printed).
     """
     from hwb_toolkit.apps.common import REPORTS_ENV, WORKSPACE_ENV
     from hwb_toolkit.errors import ConfigError
@@ -496,6 +520,7 @@ def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = N
         os.environ[WORKSPACE_ENV] = str(workspace_root)
         os.environ[REPORTS_ENV] = str(reports_dir)
 
+        check_port_free(host, port)
         print("hwb serve: the partner pages are at", flush=True)
         for name, url in page_urls(port, token, host, [c.name for c in copies]).items():
             print(f"  {name:<10} {url}", flush=True)

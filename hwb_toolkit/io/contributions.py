@@ -27,8 +27,11 @@ Conventions shared by every reader:
   UK convention) are accepted; times without a zone are taken as UTC.
 - ``sector`` is mapped onto :data:`hwb_toolkit.schema.SECTORS` with
   :func:`normalise_sector` (``"NHS"``/``"Health"`` -> ``nhs``,
-  ``"Charity"``/``"Voluntary"``/``"Community"`` -> ``vcse``, ...); a value it does
-  not recognise becomes ``other`` and a :class:`SectorWarning` lists the rows.
+  ``"Charity"``/``"Voluntary"``/``"Community"`` -> ``vcse``, ...). A value it does
+  not recognise is refused (naming file, row and the valid sectors) in files the
+  partnership prepares (canonical, open space, a dict mapping); in form exports,
+  where the sector is whatever a respondent typed, it becomes ``other`` and a
+  :class:`SectorWarning` lists the rows.
 - A contribution without an id gets ``<source slug>-<row>`` (``-q<n>`` added for
   the n-th question of a form), so the same file always gives the same ids.
 """
@@ -45,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwb_toolkit.errors import ConfigError, InputError, SchemaError
+from hwb_toolkit.errors import ConfigError, InputError, InputWarning, SchemaError
 from hwb_toolkit.io.tabular import (
     FIRST_DATA_ROW,
     decode_text,
@@ -74,7 +77,7 @@ _DATETIME_DTYPE = "datetime64[us, UTC]"
 _STRING_COLUMNS = [c for c in CONTRIBUTION_COLUMNS if c != "created_at"]
 
 
-class SectorWarning(UserWarning):
+class SectorWarning(InputWarning):
     """Some sector values were not recognised and were read as ``other``."""
 
 
@@ -129,6 +132,7 @@ def normalise_sector(
     file: str | Path | None = None,
     column: str | None = "sector",
     rows: Sequence[int] | None = None,
+    strict: bool = False,
 ) -> pd.Series:
     """Map free-text sector names onto :data:`hwb_toolkit.schema.SECTORS`.
 
@@ -139,7 +143,8 @@ def normalise_sector(
     ``"Public"``, ``"Citizen"`` -> ``resident``), as are longer names holding a
     telling word (``"Leeds City Council"``). Blank stays missing. Anything else
     becomes ``other`` and one :class:`SectorWarning` names the values and the
-    rows (``rows``: spreadsheet row of each value; default header + position).
+    rows (``rows``: spreadsheet row of each value; default header + position);
+    with ``strict``, the first such value raises :class:`InputError` instead.
     """
     text = values.astype("string").str.strip()
     blank = text.isna() | (text == "")
@@ -159,6 +164,12 @@ def normalise_sector(
             np.asarray(rows) if rows is not None else np.arange(len(values)) + FIRST_DATA_ROW
         )
         positions = np.flatnonzero(unknown.to_numpy())
+        if strict:
+            raise InputError(
+                f"{text.iloc[positions[0]]!r} is not a sector: use one of "
+                f"{', '.join(SECTORS)} (or a common name for one, such as 'NHS' or 'charity')",
+                file=file, row=int(row_numbers[positions[0]]), column=column,
+            )
         shown = ", ".join(
             f"row {row_numbers[p]} {text.iloc[p]!r}" for p in positions[:10]
         ) + (f" and {len(positions) - 10} more" if len(positions) > 10 else "")
@@ -271,13 +282,16 @@ def _finish_contributions(
     pseudonym_key,
     source_columns: Mapping[str, str],
     drop_blank_text: bool,
+    free_text_sectors: bool = False,
 ) -> pd.DataFrame:
     """Validate and complete a frame holding canonical-named columns.
 
     ``frame`` carries ``_row`` (spreadsheet row of each record), optionally
     ``_text_column`` (the file column each text came from) and ``_id_suffix``.
     ``source_columns`` maps canonical names to the file's column names so errors
-    name what the user sees.
+    name what the user sees. ``free_text_sectors``: the sectors are what people
+    typed (a form), so one not recognised is read as ``other`` with a warning
+    rather than refused.
     """
     frame = frame.reset_index(drop=True)
     rows = frame["_row"].to_numpy()
@@ -330,7 +344,8 @@ def _finish_contributions(
     )
     out["organisation"] = _clean_text(frame["organisation"]) if "organisation" in frame else np.nan
     out["sector"] = (
-        normalise_sector(frame["sector"], file=path, column=where("sector"), rows=rows)
+        normalise_sector(frame["sector"], file=path, column=where("sector"), rows=rows,
+                         strict=not free_text_sectors)
         if "sector" in frame else np.nan
     )
     out["created_at"] = (
@@ -665,7 +680,7 @@ def read_contributions(
         records, columns = _canonical(frame, path, None if isinstance(mapping_name, str) else mapping_name)
     return _finish_contributions(
         records, path=path, source=source, kind=kind, pseudonym_key=pseudonym_key,
-        source_columns=columns, drop_blank_text=drop_blank,
+        source_columns=columns, drop_blank_text=drop_blank, free_text_sectors=drop_blank,
     )
 
 

@@ -69,16 +69,20 @@ frame is gone.
 Cleaning: the trailing newline the export puts inside "Indicator Name" is
 stripped; in CSV files other text is kept as written, while Excel and Parquet
 cells (typed by people) are stripped of surrounding spaces. Blank cells are
-missing. Records one field short of the header (the real export writes 25
-fields under its 26-column header, leaving out "Compared to goal") read the
-missing trailing field as blank. In numeric columns the marks of
+missing. In a Fingertips export, records one field short of the header (the
+real export writes 25 fields under its 26-column header, leaving out "Compared
+to goal") read the missing trailing field as blank; a record of any other
+length is refused. In numeric columns the marks of
 :data:`MISSING_MARKERS` ("*", "..", "[c]", "NA", ...) read as NaN.
 
 Validation, each as one :class:`~hwb_toolkit.errors.InputError` (or
 :class:`~hwb_toolkit.errors.SchemaError`) naming file, row (header = row 1)
 and column: missing or renamed columns (with near-miss hints), a cell that is
-not a number, a negative count or denominator, a denominator of zero where a
-count is given, a blank indicator ID / area code / time period, an unknown
+not a number, a value that is not finite (``inf``), a lower confidence limit
+above its upper limit or a value outside them, a record with more or fewer
+fields than the header (a file cut off mid-row), a negative count or
+denominator, a denominator of zero where a count is given, a blank indicator
+ID / area code / time period, an unknown
 "New data" flag, an empty file, and duplicate keys (same indicator, area, sex,
 age, category type, category and period on two rows, naming both rows).
 """
@@ -103,6 +107,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from hwb_toolkit.errors import HwbError, InputError, SchemaError
+from hwb_toolkit.io.indicator_values import check_indicator_values
 from hwb_toolkit.io.tabular import (
     FIRST_DATA_ROW,
     decode_text,
@@ -116,8 +121,9 @@ from hwb_toolkit.schema import INDICATOR_COLUMNS
 log = logging.getLogger(__name__)
 
 #: Bump when the canonical output (columns, types, cleaning) or the cache format changes:
-#: old caches are then ignored and rebuilt. 2: Arrow IPC instead of Parquet.
-CACHE_VERSION = 2
+#: old caches are then ignored and rebuilt. 2: Arrow IPC instead of Parquet. 3: values
+#: checked finite and inside their limits (a cache of version 2 may hold a row that is not).
+CACHE_VERSION = 3
 #: Schema-metadata key holding the cache key (version, kind, path, size, mtime).
 _CACHE_KEY = b"hwb_cache_key"
 
@@ -272,6 +278,7 @@ def read_indicator_folder(
     *,
     cache: bool = True,
     cache_dir: str | os.PathLike | None = None,
+    calculators: Mapping[int, tuple[str, float]] | None = None,
 ) -> pd.DataFrame:
     """Read every .csv/.xlsx/.parquet file in ``folder`` and stack them in canonical columns.
 
@@ -281,6 +288,12 @@ def read_indicator_folder(
     other data file raises :class:`SchemaError`. The same key on two rows, within
     one file or across two files, raises :class:`InputError` naming both.
     Files are read in name order; an empty folder gives an empty canonical frame.
+
+    ``calculators`` (indicator id -> (calculator, multiplier), from the strategy):
+    each file's values are also checked against what their calculator can produce
+    (:func:`hwb_toolkit.io.indicator_values.check_indicator_values`): an impossible
+    value raises, and a row Fingertips may publish but no figure can use (a
+    proportion above 100%) is left out with an :class:`InputWarning`.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -293,15 +306,21 @@ def read_indicator_folder(
         and not entry.name.startswith((".", "~$"))
     )
     frames: list[pd.DataFrame] = []
+    kept: list[np.ndarray] = []
     for file in files:
         cached = _cached_frame(file, cache_dir) if cache else None
         if cached is None:
             cached = _read_cached(file, _detect_kind(file), cache, cache_dir)
         frames.append(cached)
+        kept.append(
+            check_indicator_values(cached, file, calculators, _column_names(file))
+            if calculators
+            else np.ones(len(cached), dtype=bool)
+        )
     if not frames:
         return _to_pandas(_empty_table())
     if len(frames) == 1:
-        return frames[0]
+        return _kept_rows(frames[0], kept[0])
     combined = pd.concat(frames, ignore_index=True)
     if "time_period_range" in combined.columns:
         combined["time_period_range"] = combined["time_period_range"].astype(_STRING)
@@ -319,7 +338,18 @@ def read_indicator_folder(
             file=second_file,
             row=second_row,
         )
-    return combined
+    return _kept_rows(combined, np.concatenate(kept))
+
+
+def _kept_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    return frame if keep.all() else frame[keep].reset_index(drop=True)
+
+
+def _column_names(file: Path) -> dict[str, str]:
+    """Canonical name -> the column's name in ``file`` (for messages about its cells)."""
+    if _detect_kind(file) == "fingertips":
+        return FINGERTIPS_COLUMNS_BY_CANONICAL
+    return {}
 
 
 # --- caching ----------------------------------------------------------------------------
@@ -436,9 +466,12 @@ def _ingest(path: Path, kind: str) -> pa.Table:
     return table
 
 
-def _read_via_pandas(path: Path, kind: str) -> tuple[pa.Table, dict[str, str]]:
-    """The slower, forgiving path: Excel, Parquet and ragged CSVs, read by :mod:`tabular`."""
-    frame = read_table(path)
+def _read_via_pandas(
+    path: Path, kind: str, allowed_lengths: frozenset[int] | None = None
+) -> tuple[pa.Table, dict[str, str]]:
+    """The slower path: Excel, Parquet, and CSVs whose records are of two allowed lengths,
+    read by :mod:`tabular` (which refuses a record of any other length, naming its row)."""
+    frame = read_table(path, allowed_lengths=allowed_lengths)
     header = [str(column) for column in frame.columns]
     names = _map_header(header, kind, path)
     source_names = _source_names(header, names)
@@ -461,7 +494,7 @@ def _read_csv_header(path: Path) -> tuple[list[str], int]:
         sample = handle.read(1 << 20)
     if not sample.strip():
         raise InputError("the file is empty", file=path)
-    text = decode_text(sample.split(b"\n", 1)[0], path).rstrip("\r")
+    text = decode_text(sample.split(b"\n", 1)[0], path, table=True).rstrip("\r")
     try:
         header = next(csv.reader([text]))
     except (csv.Error, StopIteration) as error:
@@ -485,10 +518,17 @@ def _read_csv(
     first_record_fields: int,
     source_names: dict[str, str],
 ) -> pa.Table:
-    """Parse a CSV with pyarrow: typed first, then as text when a cell does not parse."""
+    """Parse a CSV with pyarrow: typed first, then as text when a cell does not parse.
+
+    Every record has the header's number of fields; a Fingertips export may have
+    one fewer (the real export leaves out "Compared to goal", the last column), read
+    as blank. A record of any other length (a file cut off mid-row) is refused.
+    """
     header_fields = len(names)
-    if first_record_fields == header_fields - 1:
+    allowed = frozenset({header_fields})
+    if kind == "fingertips" and first_record_fields == header_fields - 1:
         names = names[:-1]  # a missing trailing field reads as blank (filled in by _complete)
+        allowed = frozenset({header_fields - 1, header_fields})
     source: Path | bytes = path
     try:
         return _parse_csv(source, names, typed=True)
@@ -496,17 +536,15 @@ def _read_csv(
         problem = str(error)
     if "invalid UTF8" in problem:
         # Excel on Windows saves "CSV" as Windows-1252: decode it the project's one way.
-        source = decode_text(path.read_bytes(), path).encode("utf-8")
+        source = decode_text(path.read_bytes(), path, table=True).encode("utf-8")
         try:
             return _parse_csv(source, names, typed=True)
         except pa.ArrowInvalid as error:
             problem = str(error)
-    field_count = _FIELD_COUNT.search(problem)
-    if field_count:
-        expected, got = int(field_count.group(1)), int(field_count.group(2))
-        if got < expected or got == header_fields:
-            # Some records are short of the header's fields: pandas reads them as blanks.
-            return _read_via_pandas(path, kind)[0]
+    if _FIELD_COUNT.search(problem):
+        # Records of two lengths (both allowed), or a record of a wrong length: read by
+        # pandas after tabular has checked every record's length (and named the bad row).
+        return _read_via_pandas(path, kind, allowed)[0]
     if "conversion error" not in problem:
         _raise_parse_error(path, source, names, problem)
     try:
@@ -815,6 +853,15 @@ def _validate(table: pa.Table, path: Path, source_names: Mapping[str, str]) -> N
             path,
             source_names.get(name, name),
         )
+    for name in FLOAT_COLUMNS:
+        values = _numbers(table, name)
+        _fail_at(
+            np.isinf(values),
+            lambda i, values=values: f"{values[i]} is not a finite number",
+            path,
+            source_names.get(name, name),
+        )
+    _check_limits(table, path, source_names)
     count = _numbers(table, "count")
     denominator = _numbers(table, "denominator")
     count_name = source_names.get("count", "count")
@@ -842,6 +889,33 @@ def _validate(table: pa.Table, path: Path, source_names: Mapping[str, str]) -> N
             file=path,
             row=second + FIRST_DATA_ROW,
         )
+
+
+#: (lower, upper, level) of the two confidence intervals the export gives.
+_LIMITS = (("lower_ci95", "upper_ci95", "95%"), ("lower_ci998", "upper_ci998", "99.8%"))
+
+
+def _check_limits(table: pa.Table, path: Path, source_names: Mapping[str, str]) -> None:
+    """Lower limit <= value <= upper limit wherever they are given (a confidence interval
+    is built around its value: any other order is a damaged or shifted row)."""
+    value = _numbers(table, "value")
+    # Both are printed from the same double by the same export; allow only float noise.
+    slack = 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(value)))
+    for lower_name, upper_name, level in _LIMITS:
+        lower, upper = _numbers(table, lower_name), _numbers(table, upper_name)
+        checks = (
+            (lower - upper > slack, lower_name,
+             lambda i, lo=lower, hi=upper, lv=level:
+             f"the lower {lv} limit ({lo[i]:g}) is above the upper limit ({hi[i]:g})"),
+            (lower - value > slack, "value",
+             lambda i, lo=lower, lv=level:
+             f"the value ({value[i]:g}) is below its lower {lv} limit ({lo[i]:g})"),
+            (value - upper > slack, "value",
+             lambda i, hi=upper, lv=level:
+             f"the value ({value[i]:g}) is above its upper {lv} limit ({hi[i]:g})"),
+        )
+        for mask, column, describe in checks:
+            _fail_at(mask, describe, path, source_names.get(column, column))
 
 
 def _first_duplicate_pair(frame: pd.DataFrame) -> tuple[int, int] | None:

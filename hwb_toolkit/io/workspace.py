@@ -15,6 +15,8 @@ only: they are exports of past events) and what partners added in the store.
 
 from __future__ import annotations
 
+import difflib
+import re
 import shutil
 from functools import cached_property
 from importlib import resources
@@ -22,10 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hwb_toolkit.errors import ConfigError
+from hwb_toolkit.io.yamlfile import load_yaml
 from hwb_toolkit.schema import CONTRIBUTION_COLUMNS, VOTE_COLUMNS
 
 if TYPE_CHECKING:
@@ -42,6 +44,26 @@ CACHE_DIR = ".cache"
 
 #: Who the store records as the author of rows imported from the workspace's files.
 IMPORTER = "import"
+
+#: What an area code may look like: letters and digits only (ONS codes such as E08000021,
+#: GP practice codes such as A81001), so a code can never name a folder elsewhere.
+_AREA_CODE = re.compile(r"^[A-Za-z0-9]{1,20}$")
+
+
+def check_area_code(code: str) -> str:
+    """``code`` without surrounding spaces, or :class:`ConfigError` if it is not an area code.
+
+    Only its form is checked (letters and digits), so that a report folder named
+    after it stays inside the reports folder; :meth:`Workspace.resolve_area`
+    also checks that the workspace has the area.
+    """
+    text = str(code).strip()
+    if not _AREA_CODE.match(text):
+        raise ConfigError(
+            f"{code!r} is not an area code: use the area's code alone, letters and digits "
+            "such as E08000021 ('hwb areas' lists a workspace's areas)"
+        )
+    return text
 
 
 class _Source(BaseModel):
@@ -170,28 +192,53 @@ class Workspace:
         """Every indicator file in ``indicators/``, in canonical columns (cached as Arrow IPC)."""
         from hwb_toolkit.io.fingertips import read_indicator_folder
 
-        return read_indicator_folder(self.indicators_dir, cache_dir=self.cache_dir)
+        folder = self.inside(self.indicators_dir)
+        if folder.is_dir():
+            for entry in folder.iterdir():
+                self.inside(entry)
+        calculators = {
+            spec.id: (spec.calculator, spec.multiplier) for spec in self.strategy.indicators
+        }
+        return read_indicator_folder(folder, cache_dir=self.cache_dir, calculators=calculators)
+
+    def inside(self, path: str | Path, named_in: str | Path | None = None) -> Path:
+        """``path`` resolved, or :class:`ConfigError` if it (or a link on the way) leads out
+        of the workspace: a workspace shared with others must not make the toolkit read,
+        and perhaps publish, a file elsewhere on the machine. ``named_in``: the file that
+        names the path, for the message."""
+        resolved = Path(path).resolve()
+        if not resolved.is_relative_to(self.root):
+            raise ConfigError(
+                f"{str(path)!r} leads outside the workspace ({resolved}); copy the file into "
+                "the workspace instead",
+                file=named_in if named_in is not None else path,
+            )
+        return resolved
 
     @cached_property
     def voices_sources(self) -> VoicesSources:
+        """The parsed ``voices/sources.yaml`` (empty when there is none); every file and
+        folder it names must lie inside the workspace."""
         path = self.root / VOICES_SOURCES
         if not path.is_file():
             return VoicesSources()
+        raw, _ = load_yaml(self.inside(path))
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            raise ConfigError(
-                f"not valid YAML ({getattr(error, 'problem', error)})",
-                file=path,
-                line=None if mark is None else mark.line + 1,
-            ) from None
-        try:
-            return VoicesSources.model_validate(raw)
+            sources = VoicesSources.model_validate(raw or {})
         except ValidationError as error:
             first = error.errors()[0]
             key = ".".join(str(part) for part in first["loc"])
             raise ConfigError(f"{key}: {first['msg']}", file=path) from None
+        for group in ("contributions", "votes", "polis"):
+            for position, item in enumerate(getattr(sources, group)):
+                named = getattr(item, "folder", None) or getattr(item, "file", None)
+                try:
+                    self.inside(self.voices_dir / named, path)
+                except ConfigError as error:
+                    raise ConfigError(
+                        f"{group}[{position}]: {error.message}", file=path
+                    ) from None
+        return sources
 
     @cached_property
     def _voices_files(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -286,6 +333,33 @@ class Workspace:
         areas = self.areas()
         parents = set(areas["parent_code"])
         return areas[~areas["area_code"].isin(parents)].reset_index(drop=True)
+
+    def resolve_area(self, code: str) -> str:
+        """The workspace's spelling of area ``code`` (matched ignoring case and spaces).
+
+        Raises :class:`ConfigError` for text that is not an area code, and for a
+        code the workspace has no data for, naming the nearest codes it has.
+        """
+        wanted = check_area_code(code)
+        areas = self.areas()
+        by_folded = {str(c).casefold(): str(c) for c in areas["area_code"]}
+        if wanted.casefold() in by_folded:
+            return by_folded[wanted.casefold()]
+        names = dict(zip(areas["area_code"].astype(str), areas["area_name"].astype(str),
+                         strict=True))
+        nearest = difflib.get_close_matches(wanted.upper(), [c.upper() for c in names], n=3,
+                                            cutoff=0.5)
+        upper_to_code = {c.upper(): c for c in names}
+        hint = (
+            "; nearest: " + ", ".join(
+                f"{upper_to_code[c]} ({names[upper_to_code[c]]})" for c in nearest
+            )
+            if nearest else ""
+        )
+        raise ConfigError(
+            f"area {wanted} is not in this workspace's indicator data{hint} "
+            "('hwb areas' lists them all)"
+        )
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

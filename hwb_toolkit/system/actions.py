@@ -57,7 +57,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwb_toolkit.errors import ConfigError, HwbError, InputError, SchemaError
+from hwb_toolkit.errors import ConfigError, HwbError, InputError, InputWarning, SchemaError
 from hwb_toolkit.io.tabular import (
     FIRST_DATA_ROW,
     protect_formulas,
@@ -81,28 +81,8 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S")
 _EARLIEST, _LATEST = pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31")
 
 
-class ActionWarning(UserWarning):
+class ActionWarning(InputWarning):
     """A problem in the register that does not stop it being used; names file, row, column."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        file: str | os.PathLike | None = None,
-        row: int | None = None,
-        column: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.file = None if file is None else str(file)
-        self.row = row
-        self.column = column
-
-    location = HwbError.location
-
-    def __str__(self) -> str:
-        where = self.location()
-        return f"{where}: {self.message}" if where else self.message
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ActionWarning) and str(self) == str(other)

@@ -334,6 +334,27 @@ def test_serve_refuses_a_folder_that_is_not_a_workspace(tmp_path):
         serve.serve(tmp_path, port=1)
 
 
+def test_serve_on_a_busy_port_says_so_before_printing_any_address(served_workspace, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("hwb")), "serve", "--workspace",
+             str(served_workspace), "--port", str(port), "--reports", str(tmp_path / "reports")],
+            capture_output=True, text=True, timeout=120,
+        )
+    assert result.returncode != 0
+    assert "http://" not in result.stdout + result.stderr
+    assert result.stderr.startswith(f"hwb: cannot serve on 127.0.0.1:{port}: Address already in use")
+    assert "Traceback" not in result.stderr
+
+
 def test_serving_folder_is_removed_when_serve_fails(tmp_path, monkeypatch):
     from hwb_toolkit.io.workspace import init_workspace
 

@@ -716,3 +716,18 @@ def test_sensemaker_stories_with_a_mapping(reference_dir):
     first = frame.iloc[0]
     assert first["text"].startswith("I am a Driver Helper.")
     assert first["created_at"] == pd.Timestamp("2015-07-28 22:05:39.568", tz="UTC")
+
+
+def test_an_unknown_sector_in_a_prepared_file_is_refused_with_the_valid_list(tmp_path):
+    path = write(tmp_path, "postits.csv", "text,sector\nMore benches,NHS\nFewer cars,martian\n")
+    with pytest.raises(InputError) as caught:
+        read_contributions(path, kind="post_it")
+    assert (caught.value.row, caught.value.column) == (3, "sector")
+    assert "'martian' is not a sector: use one of council, nhs, vcse, business, resident, other" in (
+        str(caught.value)
+    )
+    # In a form, the sector is what a respondent typed: read as "other", with a warning.
+    form = write(tmp_path, "form.csv", "Timestamp,Which sector do you work in?,Your idea\n"
+                 "05/03/2024 10:00,martian,More benches\n")
+    with pytest.warns(SectorWarning, match="row 2 'martian'"):
+        assert read_contributions(form, "google_forms")["sector"].tolist() == ["other"]

@@ -374,7 +374,7 @@ def test_row_with_too_many_fields(tmp_path):
     lines = text.split("\r\n")
     lines[2] += ",surplus"  # line 2 is the newline inside the first record's name
     path.write_text("\r\n".join(lines), encoding="utf-8")
-    raises_at(path, InputError, 3, None, "not a well-formed CSV file")
+    raises_at(path, InputError, 3, None, "this row has 27 fields but the header has 26")
 
 
 def test_duplicate_key_names_both_rows(tmp_path):
@@ -472,10 +472,10 @@ def test_frames_from_the_cache_outlive_its_replacement(tmp_path):
 def test_changed_file_invalidates_the_cache(tmp_path):
     path = write_export(tmp_path, TWO_ROWS)
     read_fingertips_csv(path)
-    write_export(tmp_path, [record(Value="99.5")])
+    write_export(tmp_path, [record(Value="149.5")])
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    assert read_fingertips_csv(path)["value"].tolist() == [99.5]
+    assert read_fingertips_csv(path)["value"].tolist() == [149.5]
 
 
 def test_cache_of_another_version_is_rebuilt(tmp_path, monkeypatch):
@@ -622,7 +622,7 @@ def test_folder_reads_come_from_the_cache_once_written(tmp_path):
 
 def test_folder_duplicate_across_files_names_both(tmp_path):
     write_export(tmp_path, TWO_ROWS, name="a.csv")
-    write_export(tmp_path, [record(Area_Code="E06000009"), record(Value="1.5")], name="b.csv")
+    write_export(tmp_path, [record(Area_Code="E06000009"), record(Value="131.5")], name="b.csv")
     with pytest.raises(InputError) as caught:
         read_indicator_folder(tmp_path, cache=False)
     message = str(caught.value)
@@ -639,3 +639,50 @@ def test_folder_rejects_an_unrecognised_table(tmp_path):
 def test_empty_folder_gives_an_empty_canonical_frame(tmp_path):
     frame = read_indicator_folder(tmp_path)
     assert list(frame.columns) == INDICATOR_COLUMNS and frame.empty
+
+
+# --- round two: cut-off rows, impossible numbers, one bad byte ------------------------------
+def test_a_file_cut_off_inside_the_last_value_is_refused(tmp_path):
+    text = export_text([record(), record(Area_Code="E06000002")])
+    cut = text[: text.rindex(",2017,127.131883") + len(",2017,12")]  # "...,2017,12"
+    path = tmp_path / "cut.csv"
+    path.write_text(cut, encoding="utf-8")
+    error = raises_at(path, InputError, 3, None, "13 of the header's 26 fields")
+    assert "cut short" in str(error)
+    # The same cut in the real export's layout (records one field short of the header).
+    short = [[*row[:-1]] for row in csv.reader(io.StringIO(text))]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows([HEADER, *short[1:]])
+    real_layout = buffer.getvalue()
+    path.write_text(real_layout[: real_layout.rindex(",2017,127.131883") + 8], encoding="utf-8")
+    raises_at(path, InputError, 3, None, "cut short")
+
+
+def test_a_value_that_is_not_finite_is_refused(tmp_path):
+    for bad in ("inf", "-Infinity"):
+        path = write_export(tmp_path, [record(), record(Area_Code="E06000002", Value=bad)])
+        raises_at(path, InputError, 3, "Value", "is not a finite number")
+    path = write_export(tmp_path, [record(Count="inf")])
+    raises_at(path, InputError, 2, "Count", "is not a finite number")
+
+
+def test_limits_must_lie_around_the_value(tmp_path):
+    swapped = record(**{"Lower CI 95.0 limit": "152.247438", "Upper CI 95.0 limit": "105.23042"})
+    error = raises_at(write_export(tmp_path, [swapped]), InputError, 2, "Lower CI 95.0 limit")
+    assert "lower 95% limit (152.247) is above the upper limit (105.23)" in str(error)
+    outside = record(Area_Code="E06000002", Value="160")
+    error = raises_at(write_export(tmp_path, [record(), outside]), InputError, 3, "Value")
+    assert "above its upper 95% limit" in str(error)
+    narrow = record(**{"Lower CI 99.8 limit": "130", "Upper CI 99.8 limit": "150"})
+    raises_at(write_export(tmp_path, [narrow]), InputError, 2, "Value", "below its lower 99.8%")
+    # A value on its limit (a count of 0 gives a lower limit of 0) is fine.
+    zero = record(Value="0", Count="0", **{"Lower CI 95.0 limit": "0"})
+    assert read_fingertips_csv(write_export(tmp_path, [zero]), cache=False)["value"].tolist() == [0]
+
+
+def test_one_bad_byte_in_a_utf8_export_is_named(tmp_path):
+    path = write_export(tmp_path, TWO_ROWS)  # UTF-8: "Ynys Môn" in row 3
+    raw = path.read_bytes().replace(b"Hartlepool", b"Hartlepool \x96 town")  # a cp1252 dash
+    path.write_bytes(raw)
+    error = raises_at(path, InputError, 2, None, "byte 0x96")
+    assert "'ô'" in str(error)  # why the file is taken as UTF-8
