@@ -92,21 +92,31 @@ def new_participant_id() -> str:
     return secrets.token_hex(16)
 
 
+def sign(secret: str, name: str, value: str) -> str:
+    """``value`` signed (and time-stamped) for the cookie ``name``."""
+    return create_signed_value(secret, name, value).decode()
+
+
+def unsign(secret: str, name: str, signed: str | None) -> str | None:
+    """The value of a cookie made by :func:`sign`, or None if it is missing, forged, made
+    for another cookie or older than :data:`PARTICIPANT_COOKIE_DAYS`."""
+    if not signed:
+        return None
+    decoded = decode_signed_value(secret, name, signed, max_age_days=PARTICIPANT_COOKIE_DAYS)
+    return None if decoded is None else decoded.decode("utf-8", "replace")
+
+
 def participant_cookie(secret: str, participant_id: str) -> str:
     """The signed cookie value carrying ``participant_id``."""
-    return create_signed_value(secret, PARTICIPANT_COOKIE, participant_id).decode()
+    return sign(secret, PARTICIPANT_COOKIE, participant_id)
 
 
 def participant_from_cookie(secret: str, value: str | None) -> str | None:
     """The participant id in a cookie value, or None if it is missing, forged or too old."""
-    if not value:
+    text = unsign(secret, PARTICIPANT_COOKIE, value)
+    if text is None or len(text) != 32 or any(ch not in "0123456789abcdef" for ch in text):
         return None
-    decoded = decode_signed_value(secret, PARTICIPANT_COOKIE, value,
-                                  max_age_days=PARTICIPANT_COOKIE_DAYS)
-    if decoded is None:
-        return None
-    text = decoded.decode("utf-8", "replace")
-    return text if len(text) == 32 and all(ch in "0123456789abcdef" for ch in text) else None
+    return text
 
 
 def participant_pseudonym(participant_id: str) -> str:

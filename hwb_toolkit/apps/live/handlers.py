@@ -38,7 +38,6 @@ from urllib.parse import quote, urlsplit
 import tornado.web
 from jupyter_server.base.handlers import JupyterHandler
 from tornado.iostream import StreamClosedError
-from tornado.web import create_signed_value, decode_signed_value
 
 from hwb_toolkit.apps.live import access, pages
 from hwb_toolkit.apps.live.hub import CLOSED, RESYNC, LiveHub, SessionChannel, event_message
@@ -48,8 +47,6 @@ from hwb_toolkit.apps.screening import needs_review, screen_contributions
 from hwb_toolkit.apps.session import (
     MAX_ORGANISATION_CHARS,
     MAX_POSTIT_CHARS,
-    check_sector,
-    clean_text,
     dot_problem,
     load_participant,
     new_poll_vote,
@@ -147,13 +144,11 @@ class _LiveMixin:
 
     # .. cookies signed with the workspace's live secret ......................................
     def signed_cookie(self, name: str) -> str | None:
-        value = self.get_cookie(name)
-        decoded = decode_signed_value(self.hub.secret, name, value, max_age_days=30) if value else None
-        return decoded.decode("utf-8", "replace") if decoded is not None else None
+        return access.unsign(self.hub.secret, name, self.get_cookie(name))
 
     def set_signed(self, name: str, value: str) -> None:
-        self.set_cookie(name, create_signed_value(self.hub.secret, name, value).decode(),
-                        path="/", expires_days=access.PARTICIPANT_COOKIE_DAYS, httponly=True,
+        self.set_cookie(name, access.sign(self.hub.secret, name, value), path="/",
+                        expires_days=access.PARTICIPANT_COOKIE_DAYS, httponly=True,
                         samesite="Lax", secure=self.request.protocol == "https")
 
     # .. who ...............................................................................
@@ -166,10 +161,7 @@ class _LiveMixin:
             self.limit("join", self.request.remote_ip or "?",
                        "Too many people joined from this network in a short time.")
             participant_id = access.new_participant_id()
-            self.set_cookie(access.PARTICIPANT_COOKIE,
-                            access.participant_cookie(self.hub.secret, participant_id),
-                            path="/", expires_days=access.PARTICIPANT_COOKIE_DAYS, httponly=True,
-                            samesite="Lax", secure=self.request.protocol == "https")
+            self.set_signed(access.PARTICIPANT_COOKIE, participant_id)
         return access.participant_pseudonym(participant_id) if participant_id else None
 
     def limit(self, kind: str, key: str, what: str) -> None:
@@ -281,10 +273,14 @@ class ParticipantPageHandler(LiveHandler):
         except Refusal as refusal:
             self.refuse(refusal)
 
+
 class _WriteHandler(LiveHandler):
     """A participant's write: checks, rate limit, the write on the hub, the answer."""
 
+    #: The rate limit that applies (:data:`~hwb_toolkit.apps.live.limits.LIMITS`), and what
+    #: a person writing faster than that is told.
     kind = "vote"
+    too_fast = "That is quicker than the wall can take."
 
     async def post(self, session_id: str) -> None:
         fields: dict[str, Any] = {}
@@ -295,7 +291,7 @@ class _WriteHandler(LiveHandler):
             return
         try:
             fields = self.body()
-            code = fields.get("code") or self.request.headers.get("X-HWB-Code")
+            code = fields.get("code")
             channel = await self.joined_channel(session_id, code)
             participant = self.participant()
             if participant is None:
@@ -331,8 +327,6 @@ class _WriteHandler(LiveHandler):
         except Refusal as again:
             self.refuse(again)
 
-    too_fast = "That is quicker than the wall can take."
-
     async def do(self, channel: SessionChannel, participant: str,
                  fields: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
         """Do the write; return the ``done`` key for a page without JavaScript, the
@@ -353,12 +347,11 @@ class PostItHandler(_WriteHandler):
                                            by=participant, screen=screen_contributions)
         except StoreError as error:
             raise Refusal(409, _store_refusal(error)) from None
-        self.set_signed(ABOUT_COOKIE, json.dumps({
-            "sector": check_sector(fields.get("sector")),
-            "organisation": clean_text(fields.get("organisation"), what="Organisation",
-                                       limit=MAX_ORGANISATION_CHARS, required=False) or ""}))
-        post = public_post_it({**frame.iloc[0].to_dict(),
-                               "status": "pending" if summary.pending else "visible"},
+        row = frame.iloc[0].to_dict()
+        self.set_signed(ABOUT_COOKIE, json.dumps({  # for this person's next post-it
+            "sector": row["sector"],
+            "organisation": row["organisation"] if isinstance(row["organisation"], str) else ""}))
+        post = public_post_it({**row, "status": "pending" if summary.pending else "visible"},
                               channel.labels)
         if summary.pending:
             reasons = "; ".join(needs_review(post["text"]))

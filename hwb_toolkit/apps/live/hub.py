@@ -233,8 +233,8 @@ class LiveHub:
     """Every live session of one workspace, in one server process.
 
     ``reader`` and ``analyser``: where :mod:`~hwb_toolkit.apps.live.worker`'s reads and
-    analyses run (default: one helper process each, started on first use); tests pass
-    thread pools. The pauses default to :data:`REFRESH_PAUSE`, :data:`FORMING_PAUSE` and
+    analyses run (default: one helper process each, started on first use; until it is
+    ready, its work runs on the store thread); tests pass thread pools. The pauses default to :data:`REFRESH_PAUSE`, :data:`FORMING_PAUSE` and
     :data:`WATCH_SECONDS`.
     """
 
@@ -257,6 +257,7 @@ class LiveHub:
         self._store_thread = ThreadPoolExecutor(1, thread_name_prefix="hwb-live-store")
         self._executors: dict[str, Executor | None] = {"reader": reader, "analyser": analyser}
         self._own = {name for name, executor in self._executors.items() if executor is None}
+        self._warming: dict[str, Any] = {}
         self._watching: asyncio.Task | None = None
 
     # .. running work off the event loop ......................................................
@@ -275,10 +276,16 @@ class LiveHub:
         return await self._run("analyser", work, *args)
 
     def _executor(self, name: str) -> Executor:
+        """The executor for ``name``, or the store thread while its helper process is still
+        starting: a fresh process imports pandas and scikit-learn (seconds; far more on a
+        busy machine), and the first people to open a page should not wait for that."""
         executor = self._executors[name]
         if executor is None:
             executor = self._executors[name] = worker.helper_process()
-            executor.submit(worker.warm, self.root)
+            self._warming[name] = executor.submit(worker.warm, self.root)
+        warming = self._warming.get(name)
+        if warming is not None and not warming.done():
+            return self._store_thread
         return executor
 
     async def _run(self, name: str, work: Callable, *args: Any) -> Any:
@@ -289,11 +296,6 @@ class LiveHub:
             logger.warning("live: the %s process died; starting a new one", name)
             self._executors[name] = None
             return await loop.run_in_executor(self._executor(name), work, self.root, *args)
-
-    def warm_up(self) -> None:
-        """Start the helper processes now, so the first page does not wait for them."""
-        for name in self._own:
-            self._executor(name)
 
     # .. sessions ...........................................................................
     async def channel(self, session_id: str) -> SessionChannel:
