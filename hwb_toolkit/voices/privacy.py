@@ -86,7 +86,7 @@ def is_nhs_number(digits: str) -> bool:
     numbers = [int(ch) for ch in digits if ch.isdigit()]
     if len(numbers) != 10:
         return False
-    check = 11 - sum(weight * digit for weight, digit in zip(range(10, 1, -1), numbers)) % 11
+    check = 11 - sum(weight * digit for weight, digit in zip(range(10, 1, -1), numbers[:9], strict=True)) % 11
     check = 0 if check == 11 else check
     return check != 10 and check == numbers[9]
 
