@@ -564,16 +564,18 @@ def indicator_sentence(
     ``row`` is a mapping or Series with the columns of ``summarise_area``
     (``indicator_name``, ``value``, ``lower_ci95``, ``upper_ci95``,
     ``compared_to_england``, ``england_value``, ``recent_trend``, ``period``,
-    ``value_note``), and optionally ``unit`` and ``subject`` (a short phrase
-    such as "of adults are physically inactive"); the keyword arguments take
-    precedence over those. The wording follows the labels exactly (see
+    ``value_note``), and optionally ``unit``, ``subject`` (a short phrase
+    such as "of adults are physically inactive"), ``display_name`` (the name with
+    whom the row is about, used instead of ``indicator_name``) and ``breakdown``
+    (whom the row is about, "males": said before a subject); the keyword
+    arguments take precedence over those. The wording follows the labels exactly (see
     ``templates/_phrases.j2``): "significantly better/worse" only for
     Better/Best/Worse/Worst, "similar to England" for Similar, "significantly
     higher/lower" for Higher/Lower, "not compared" otherwise. A missing value
     gives a sentence saying the figure is suppressed (or, when ``value_note``
     gives another reason, that no figure is available), never a number.
     """
-    name = _text_field(row, "indicator_name")
+    name = _text_field(row, "display_name") or _text_field(row, "indicator_name")
     if name is None:
         raise InputError("the indicator row has no indicator_name", column="indicator_name")
     area = area_name or _text_field(row, "area_name")
@@ -588,6 +590,7 @@ def indicator_sentence(
         "area_name": area,
         "period": _text_field(row, "period"),
         "subject": subject if subject is not None else _text_field(row, "subject"),
+        "breakdown": _text_field(row, "breakdown"),
         "unit": _check_unit(unit if unit is not None else (_field(row, "unit") or _NO_UNIT)),
         "value": value,
         "lower": _field(row, "lower_ci95"),
