@@ -11,8 +11,11 @@ before and after a change:
   on a page that marks none (the briefing before issue 16), everything before the first
   objective section (``hwb-objective``): the title, the headline, "at a glance" and
   "what changed";
-- repeated sentences: sentences of five words or more (shorter ones are labels and
-  headings) that appear more than once, compared ignoring case, spacing and quote marks;
+- repeated sentences: sentences (ending in a full stop, question or exclamation mark) of
+  five words or more in the page's prose (paragraphs, list items, captions, quotes, table
+  cells) that appear more than once, compared ignoring case, spacing and quote marks; and,
+  counted apart, repeated labels: headings and other unpunctuated texts of five words or
+  more (a theme's name as a heading and as a table row, an action listed under two themes);
 - reading minutes of the first part at 200 words a minute;
 - optionally screenshots of the whole page at 1280 and 390 px wide (Chromium), with the
   page's height at each width.
@@ -37,6 +40,8 @@ MIN_SENTENCE_WORDS = 5
 #: Elements whose text a reader does not read as prose.
 _SKIPPED = ("svg", "style", "script", "nav")
 _BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "figcaption", "td", "th", "summary", "blockquote", "dd", "dt")
+_HEADINGS = ("h1", "h2", "h3", "h4", "th", "summary", "dt")
+_ENDS_A_SENTENCE = re.compile(r"[.!?][\"”’)]*$")
 _WORD = re.compile(r"[\w\u2019'’%£.,-]*\w[\w\u2019'’%£.,-]*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
 
@@ -91,8 +96,8 @@ def _comes_after(string, marker) -> bool:
     return True
 
 
-def _leaf_blocks(soup) -> list:
-    """Block elements holding prose, innermost only (a list item's nested list is its own)."""
+def _leaf_blocks(soup) -> list[tuple[str, str]]:
+    """(tag, text) of block elements, innermost only (a list item's nested list is its own)."""
     blocks = []
     for node in soup.find_all(_BLOCKS):
         if node.find(_BLOCKS) is not None:
@@ -102,10 +107,10 @@ def _leaf_blocks(soup) -> list:
             for child in node.children:
                 if getattr(child, "name", None) not in _BLOCKS:
                     copy.append(child.__copy__() if hasattr(child, "__copy__") else str(child))
-            blocks.append(_text(copy))
+            blocks.append((node.name, _text(copy)))
         else:
-            blocks.append(_text(node))
-    return [block for block in blocks if block]
+            blocks.append((node.name, _text(node)))
+    return [(tag, block) for tag, block in blocks if block]
 
 
 def sentences(text: str) -> list[str]:
@@ -118,13 +123,18 @@ def _normalised(sentence: str) -> str:
     return " ".join(re.sub(r"[\"'().,:;!?]", " ", text).split())
 
 
-def repeated_sentences(soup) -> dict[str, int]:
-    """Sentences (of MIN_SENTENCE_WORDS words or more) that appear more than once, with counts."""
+def repeated_sentences(soup, *, labels: bool = False) -> dict[str, int]:
+    """Sentences (of MIN_SENTENCE_WORDS words or more, in prose, ending in a full stop,
+    question or exclamation mark) that appear more than once, with counts; with ``labels``,
+    the other texts of that length (headings, unpunctuated list items) that do."""
     counts: Counter[str] = Counter()
     shown: dict[str, str] = {}
-    for block in _leaf_blocks(soup):
+    for tag, block in _leaf_blocks(soup):
         for sentence in sentences(block):
             if count_words(sentence) < MIN_SENTENCE_WORDS:
+                continue
+            is_sentence = tag not in _HEADINGS and bool(_ENDS_A_SENTENCE.search(sentence))
+            if is_sentence == labels:
                 continue
             key = _normalised(sentence)
             counts[key] += 1
@@ -142,6 +152,7 @@ def reading_figures(page: str) -> dict:
     )
     first = _first_part_text(soup)
     repeated = repeated_sentences(main)
+    labels = repeated_sentences(main, labels=True)
     first_words = count_words(first)
     return {
         "words_whole": count_words(whole),
@@ -152,7 +163,9 @@ def reading_figures(page: str) -> dict:
         "reading_minutes_whole": round(count_words(whole) / WORDS_A_MINUTE, 1),
         "repeated_sentences": len(repeated),
         "repeated_occurrences": sum(repeated.values()),
+        "repeated_labels": len(labels),
         "repeated": repeated,
+        "labels": labels,
         "ci_mentions": whole.count("95% CI"),
     }
 
@@ -204,11 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     figures = reading_figures(path.read_text(encoding="utf-8"))
     if args.screenshots:
         figures.update(screenshots(path, args.screenshots))
-    repeated = figures.pop("repeated")
+    repeated, labels = figures.pop("repeated"), figures.pop("labels")
     print(json.dumps(figures, indent=2))
     if args.show_repeats:
         for sentence, n in repeated.items():
             print(f"{n}x  {sentence}")
+        for label, n in labels.items():
+            print(f"{n}x  (label) {label}")
     return 0
 
 

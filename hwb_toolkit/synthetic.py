@@ -706,7 +706,7 @@ THEMES = [
                   "mental health support", "mental health services"]},
     {"id": "young-people-mh", "objective": "mental-wellbeing", "title": "Young people's mental health",
      "keywords": ["young people", "teenagers", "exams", "camhs", "self-harm", "youth worker",
-                  "social media", "young carer", "neurodivergent", "school refused", "student",
+                  "social media", "young carer", "neurodivergent", "school refused",
                   "assessment", "whole-school", "youth council", "youth centre"]},
     {"id": "workplace-wellbeing", "objective": "mental-wellbeing", "title": "Wellbeing at work",
      "keywords": ["employer", "workplace", "staff", "shifts", "burnout", "sickness",

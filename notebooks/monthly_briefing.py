@@ -16,9 +16,11 @@
 # %% [markdown]
 # # Monthly briefing
 #
-# One area's briefing for one month: indicators, what partners said, what is
-# being done, and where the gaps are. Run it with Papermill (`hwb report`),
-# which passes the parameters below; every step is a call into `hwb_toolkit`.
+# One area's briefing for one month: first what matters most, how the area
+# compares, what partners said most strongly and what is being done; then what
+# changed, each objective (its detail folded away), the poll, "you said, we did"
+# and the data notes. Run it with Papermill (`hwb report`), which passes the
+# parameters below; every step is a call into `hwb_toolkit`.
 
 # %% tags=["parameters"]
 workspace: str = "../workspace"  # workspace folder (strategy.yaml, indicators/, voices/, actions.csv)
@@ -51,6 +53,12 @@ briefing.show("headline")
 
 # %%
 briefing.show("glance")
+
+# %%
+briefing.show("said")
+
+# %%
+briefing.show("done")
 
 # %%
 briefing.show("changes")
