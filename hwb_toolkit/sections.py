@@ -928,6 +928,31 @@ SECTIONS: dict[str, Callable[..., dict]] = {
 }
 
 
+#: The order the briefing notebook shows the sections in ("objective" once per objective):
+#: the first part (title to glance), then the rest. tests/test_briefing_story.py checks the
+#: notebook follows it.
+BRIEFING_ORDER = ("title", "headline", "said", "done", "glance", "changes", "objective",
+                  "consensus", "loop", "conversations", "data_notes")
+
+
+def briefing_parts(briefing: Briefing) -> list[tuple[str, dict]]:
+    """The sections of the page in order, as ``(section, extra)`` (``extra``: the objective)."""
+    return [
+        (section, extra)
+        for section in BRIEFING_ORDER
+        for extra in ([{"objective": o} for o in briefing.objectives] if section == "objective" else [{}])
+    ]
+
+
+def render_briefing(briefing: Briefing) -> str:
+    """Every section of the briefing as HTML, in the notebook's order (the page's body
+    without the report's frame and contents): what tests and checks read."""
+    return "\n".join(
+        narrative.render(section, **section_context(briefing, section, **extra))
+        for section, extra in briefing_parts(briefing)
+    )
+
+
 def section_context(briefing: Briefing, section: str, **extra: Any) -> dict:
     """The template context of one section (``extra`` goes to its builder, e.g. ``objective=``)."""
     try:

@@ -16,8 +16,8 @@
 # %% [markdown]
 # # Monthly briefing
 #
-# One area's briefing for one month: first what matters most, how the area
-# compares, what partners said most strongly and what is being done; then what
+# One area's briefing for one month: first what matters most, what partners
+# said most strongly, what is being done and how the area compares; then what
 # changed, each objective (its detail folded away), the poll, "you said, we did"
 # and the data notes. Run it with Papermill (`hwb report`), which passes the
 # parameters below; every step is a call into `hwb_toolkit`.
@@ -52,13 +52,13 @@ briefing.show("title")
 briefing.show("headline")
 
 # %%
-briefing.show("glance")
-
-# %%
 briefing.show("said")
 
 # %%
 briefing.show("done")
+
+# %%
+briefing.show("glance")
 
 # %%
 briefing.show("changes")
