@@ -219,7 +219,7 @@ def test_the_spine_chart_shows_each_figure_with_england_and_the_range(every_area
 def test_a_first_briefing_says_so_and_the_next_lists_only_what_is_new(workspace, every_area, tmp_path):
     briefing, page, summary = every_area[HOME]
     assert summary["first_briefing"] is True
-    assert "This is the first briefing for Newcastle upon Tyne" in _text(page)
+    assert "This is the first briefing for Newcastle upon Tyne; next month's will say what changed." in _text(page)
     assert "New figures" not in page
     last_month = dict(summary, indicators=[
         dict(item, period="2022/23") if item["indicator_id"] == 93014 else item
