@@ -198,6 +198,20 @@ def test_screenshot_review_at_desktop_and_phone_width(batch, browser):
 
 
 @pytest.mark.browser
+def test_the_detail_is_folded_on_screen_and_printed_on_paper(batch, browser):
+    out, _ = batch
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.goto((out / PERIOD / HOME / "briefing.html").as_uri())
+        shown = "() => [...document.querySelectorAll('details.hwb-detail article')].map(a => a.checkVisibility())"
+        assert page.evaluate(shown) and not any(page.evaluate(shown))
+        page.emulate_media(media="print")
+        assert all(page.evaluate(shown))
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
 def test_report_fits_a_phone_and_is_kept_as_a_screenshot(batch, browser):
     out, _ = batch
     report = out / PERIOD / HOME / "briefing.html"
