@@ -11,6 +11,12 @@ belong to the partnership's ``home_area`` (from the strategy), or to every
 area when the strategy names none. Votes carry no area: they belong where
 their contributions and themes do, so they follow the same rule as rows
 without a code.
+
+What is being done about what partners said is read from one table,
+:attr:`Briefing.theme_links` (:func:`theme_action_links`): an action works on a
+theme when it names the theme, and answers it when it says it responds to the
+theme or to something partners said under it. "You said, we did", the objective
+sections and the headline all read it, so they never disagree.
 """
 
 from __future__ import annotations
@@ -126,6 +132,8 @@ class Briefing:
     gaps: pd.DataFrame
     connections: Any
     loop: Any
+    #: Theme-action links (:func:`theme_action_links`): what the sections say is being done on a theme.
+    theme_links: pd.DataFrame | None = None
     previous_summary: dict | None = None
     suppress_below: int = 5
     generated_at: str = field(
@@ -167,16 +175,34 @@ class Briefing:
     def objectives(self) -> list[str]:
         return [objective.id for objective in self.strategy.objectives]
 
+    @property
+    def first_briefing(self) -> bool:
+        """True when there is no earlier briefing for this area to compare with."""
+        return not self.previous_summary
+
+    @functools.cached_property
+    def numbers(self) -> dict:
+        """Every count the briefing publishes, worked out once (:func:`hwb_toolkit.sections.key_numbers`):
+        the page and ``summary.json`` both read them from here."""
+        from hwb_toolkit.sections import key_numbers
+
+        return key_numbers(self)
+
     def summary_json(self) -> dict:
-        """The machine-readable headline figures (summary.json)."""
+        """The machine-readable headline figures (summary.json), from the same tables and
+        counts (:attr:`numbers`) the page is rendered from."""
         from hwb_toolkit.sections import headline_items
 
+        numbers = self.numbers
         indicators = []
         for row in self.indicators.to_dict("records"):
             indicators.append(
                 {
                     "indicator_id": int(row["indicator_id"]),
                     "indicator_name": row["indicator_name"],
+                    "display_name": row["display_name"],
+                    "breakdown": row["breakdown"],
+                    "unit": row["unit"],
                     "sex": row["sex"],
                     "age": row["age"],
                     "period": row["period"],
@@ -192,40 +218,48 @@ class Briefing:
                     "theme": _plain(row.get("theme")),
                 }
             )
-        labels = self.indicators["compared_to_england"].value_counts()
+        below = self.suppress_below
         return {
             "area_code": self.area_code,
             "area_name": self.area_name,
             "parent_name": self.parent_name,
             "period": self.period,
             "generated_at": self.generated_at,
+            "first_briefing": self.first_briefing,
             "headline": [
                 {"title": item["title"], "text": item["text"]} for item in headline_items(self)
             ],
-            "indicators_compared": {str(k): int(v) for k, v in labels.items()},
+            "indicators_compared": dict(numbers["figures"]["by_comparison"]),
+            "figures": numbers["figures"]["total"],
             "indicators": indicators,
             "voices": {
-                "contributions": suppress_small(len(self.voices.contributions), self.suppress_below),
-                "participants": suppress_small(
-                    int(self.voices.contributions["author"].nunique()), self.suppress_below
-                ),
+                "contributions": suppress_small(numbers["contributions"], below),
+                "participants": suppress_small(numbers["participants"], below),
                 "top_priorities": [
                     {"item": r["item"], "label": r["label"], "score": _plain(r["score"])}
-                    for r in self.voices.priorities.head(3).to_dict("records")
+                    for r in numbers["top_priorities"]
+                ],
+                "themes": [
+                    {"theme": r["theme"], "label": r["label"], "contributions": r["published_size"]}
+                    for r in numbers["themes"]
                 ],
             },
             "actions": {
-                "total": int(len(self.actions)),
-                "by_status": {
-                    str(k): int(v) for k, v in self.actions["status"].value_counts().items()
-                },
+                "total": numbers["actions"]["total"],
+                "by_status": dict(numbers["actions"]["by_status"]),
             },
             "you_said_we_did": {
                 "share_answered": _plain(self.loop.share_answered),
-                "items": int(len(self.loop.items)),
+                "items": numbers["loop"]["items"],
+                "answered": numbers["loop"]["answered"],
+                "rows": [
+                    {"item": row["item"], "said": row["said"], "answered": row["answered"],
+                     "action_ids": row["action_ids"]}
+                    for row in numbers["loop"]["rows"]
+                ],
             },
-            "gaps": int(len(self.gaps)),
-            "suppress_below": self.suppress_below,
+            "gaps": numbers["gaps"],
+            "suppress_below": below,
         }
 
     def write_summary(self, output_dir: str | Path) -> Path:
@@ -390,7 +424,8 @@ def build_briefing(
         charts that need no more; they are kept in the ``figures`` dict it shares (through
         ``known``) with the briefing returned."""
         nothing_yet = dict(
-            actions=None, voices=None, coverage=None, gaps=None, connections=None, loop=None
+            actions=None, voices=None, coverage=None, gaps=None, connections=None, loop=None,
+            theme_links=None,
         )
         return Briefing(**known, **(nothing_yet | analyses))
 
@@ -429,6 +464,7 @@ def build_briefing(
         from hwb_toolkit.sections import queue_voices_charts
 
         queue_voices_charts(so_far(actions=actions, voices=voices))
+    answering = with_contribution_themes(actions, voices.assignments)
     briefing = Briefing(
         **known,
         actions=actions,
@@ -436,7 +472,8 @@ def build_briefing(
         coverage=coverage(strategy, actions),
         gaps=gaps(strategy, actions, summary, voices.priorities if len(voices.priorities) else None),
         connections=links,
-        loop=loop_closure(voices.priorities, actions),
+        loop=loop_closure(voices.priorities, answering),
+        theme_links=theme_action_links(answering, strategy),
     )
     if charts_in_child_process:
         # Queue the other sections' charts too: the child draws while this process builds
@@ -445,6 +482,59 @@ def build_briefing(
 
         prepare_sections(briefing)
     return briefing
+
+
+def with_contribution_themes(actions: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """The actions with ``responds_to`` completed by the themes of the contributions each
+    responds to: an action that answers a post-it filed under "Loneliness and isolation"
+    answers what partners said on loneliness (the themes engine's ``themes``, every theme
+    the contribution sits under). Ids already listed stay first, in their order."""
+    if actions.empty:
+        return actions
+    themes_of: dict[str, list[str]] = {}
+    if len(assignments) and "themes" in assignments.columns:
+        for contribution_id, themes in zip(assignments["contribution_id"].astype(str),
+                                           assignments["themes"], strict=True):
+            if isinstance(themes, list) and themes:
+                themes_of[contribution_id] = themes
+    completed = [
+        list(dict.fromkeys([*targets, *(t for target in targets for t in themes_of.get(str(target), []))]))
+        for targets in actions["responds_to"]
+    ]
+    return actions.assign(responds_to=pd.Series(completed, index=actions.index, dtype=object))
+
+
+#: Columns of :func:`theme_action_links`.
+THEME_LINK_COLUMNS = ["theme", "action_id", "title", "lead_org", "status", "answers"]
+#: Action statuses in the order a reader wants them: under way first.
+STATUS_ORDER = {"active": 0, "planned": 1, "done": 2, "idea": 3, "stopped": 4}
+
+
+def theme_action_links(actions: pd.DataFrame, strategy: Strategy) -> pd.DataFrame:
+    """Which actions work on which of the strategy's themes: one row per (theme, action).
+
+    An action works on a theme when it names it in ``themes`` or responds to it
+    (``responds_to`` as completed by :func:`with_contribution_themes`); ``answers`` is
+    True when it responds to it (what counts in "you said, we did", as in
+    :func:`hwb_toolkit.system.loop_closure`). Columns :data:`THEME_LINK_COLUMNS`;
+    themes in strategy order, then actions by status (under way first) and id.
+    """
+    rows = []
+    theme_ids = [theme.id for theme in strategy.themes]
+    for action in actions.to_dict("records"):
+        named = set(action["themes"] or [])
+        responds = set(action["responds_to"] or [])
+        for theme_id in theme_ids:
+            if theme_id in named or theme_id in responds:
+                rows.append({"theme": theme_id, "action_id": action["action_id"], "title": action["title"],
+                             "lead_org": action["lead_org"], "status": action["status"],
+                             "answers": theme_id in responds})
+    links = pd.DataFrame(rows, columns=THEME_LINK_COLUMNS)
+    if links.empty:
+        return links
+    order = {theme_id: n for n, theme_id in enumerate(theme_ids)}
+    links = links.assign(_t=links["theme"].map(order), _s=links["status"].map(STATUS_ORDER))
+    return links.sort_values(["_t", "_s", "action_id"], kind="stable").drop(columns=["_t", "_s"]).reset_index(drop=True)
 
 
 def analyse_voices(contributions: pd.DataFrame, votes: pd.DataFrame, strategy: Strategy) -> VoicesView:
@@ -469,13 +559,14 @@ def analyse_voices(contributions: pd.DataFrame, votes: pd.DataFrame, strategy: S
     said = contributions[~statements_mask.fillna(False).to_numpy(bool)].reset_index(drop=True)
 
     if len(said):
-        themes_found = find_themes(said, strategy)
+        # More quotes than a section shows: those from groups whose count is hidden are left out.
+        themes_found = find_themes(said, strategy, n_quotes=6)
         themes, assignments = themes_found.themes, themes_found.assignments
         meta = themes_found.meta_statements
         said = themes_found.label_contributions(said)
     else:
         themes = pd.DataFrame(columns=["theme", "label", "origin", "size", "top_terms", "sectors", "quotes"])
-        assignments = pd.DataFrame(columns=["contribution_id", "theme", "origin", "membership"])
+        assignments = pd.DataFrame(columns=["contribution_id", "theme", "themes", "origin", "membership"])
         meta = []
 
     kinds = votes["kind"].astype("string") if len(votes) else pd.Series(dtype="string")
@@ -483,7 +574,9 @@ def analyse_voices(contributions: pd.DataFrame, votes: pd.DataFrame, strategy: S
     dot_tally = tally(dots, "dot") if len(dots) else pd.DataFrame(columns=["item", "voters", "score"])
     labels = {theme.id: theme.title for theme in strategy.themes}
     labels.update(dict(zip(themes["theme"], themes["label"], strict=True)))
-    dot_tally = dot_tally.assign(label=dot_tally["item"].map(lambda item: labels.get(item, item)))
+    # An item on the vote sheet that is no theme ("housing-damp-mould") reads as words.
+    dot_tally = dot_tally.assign(label=dot_tally["item"].map(
+        lambda item: labels.get(item, str(item).replace("-", " ").replace("_", " ").capitalize())))
     priorities = dot_tally.assign(theme=dot_tally["item"].where(dot_tally["item"].isin(labels)))
     priorities = priorities[["item", "label", "score", "theme"]].reset_index(drop=True)
 

@@ -72,6 +72,7 @@ __all__ = [
     "network_chart",
     "balance_chart",
     "text_alternative",
+    "caption",
     "to_svg",
     "svg_later",
     "warm_up",
@@ -156,6 +157,9 @@ _COMPARISON_ALIASES: dict[str, str] = {
 
 #: Sector names as people read them (keys: :data:`hwb_toolkit.schema.SECTORS`).
 _NOT_RECORDED = "Not recorded"
+#: The segment of a theme's bar holding its withheld (small) sector counts together.
+_WITHHELD_SECTOR = "Small numbers, not shown"
+_WITHHELD_GREY = "#BBBBBB"
 
 #: Okabe-Ito colours (distinguishable with the common colour-vision deficiencies).
 SECTOR_COLOURS: dict[str, str] = {
@@ -391,7 +395,8 @@ def _title(text: str, width: int, subtitle: str | Sequence[str] | None = None) -
     return alt.TitleParams(**params)
 
 
-def _finish(chart, *, title: str, description: str, width: int, subtitle=None, height=None):
+def _finish(chart, *, title: str, description: str, width: int, subtitle=None, height=None,
+            caption: str | None = None):
     properties = dict(
         title=_title(title, width, subtitle),
         description=description,
@@ -399,6 +404,10 @@ def _finish(chart, *, title: str, description: str, width: int, subtitle=None, h
         autosize=_FIT,
         view=_NO_FRAME,
     )
+    if caption:
+        # What the chart shows, for the page's caption (the description, with its numbers,
+        # is the SVG's text alternative): kept in Vega-Lite's free-form usermeta.
+        properties["usermeta"] = {"caption": caption}
     if height is not None:
         properties["height"] = height
     # Set on the chart itself: every builder passes the chart it has just made. Not through
@@ -489,10 +498,13 @@ def _sector_label(values: pd.Series) -> pd.Series:
 def _sector_scale(present: Iterable[str]) -> alt.Scale:
     present = list(dict.fromkeys(present))
     domain = [s for s in SECTOR_COLOURS if s in present] + [
-        s for s in present if s not in SECTOR_COLOURS
-    ]
+        s for s in present if s not in SECTOR_COLOURS and s != _WITHHELD_SECTOR
+    ] + ([_WITHHELD_SECTOR] if _WITHHELD_SECTOR in present else [])
     extra = iter(_GROUP_COLOURS[::-1])
-    colours = [SECTOR_COLOURS.get(s) or next(extra, "#777777") for s in domain]
+    colours = [
+        _WITHHELD_GREY if s == _WITHHELD_SECTOR else SECTOR_COLOURS.get(s) or next(extra, "#777777")
+        for s in domain
+    ]
     return alt.Scale(domain=domain, range=colours)
 
 
@@ -500,18 +512,26 @@ def _sector_legend(title: str = "Sector") -> alt.Legend:
     return _legend(title, orient="bottom", direction="horizontal", columns=2, labelLimit=150)
 
 
-def _row_layout(labels: Sequence[str], width: int) -> tuple[pd.DataFrame, float]:
+def _row_layout(
+    labels: Sequence[str], width: int, *, max_lines: int = 2, notes: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, float]:
     """Rows with their label across the full width above a bar (phone friendly).
 
-    Positions are pixels from the top: ``y_label`` (top of up to two label lines),
+    A label wraps onto up to ``max_lines`` lines (the last shortened with "…" when
+    longer); each of ``notes`` (one per row, "" for none) is one more line under it.
+    Positions are pixels from the top: ``y_label`` (top of the label lines),
     ``y_bar``/``y_bar2`` (the bar), ``y_mid`` (its centre); also the total height.
     """
     wrapped = [_wrap(label, width, 11) for label in labels]
-    lines = [
-        "\n".join(w[:1] + [_shorten(" ".join(w[1:]), len(w[0]) + 2)]) if len(w) > 1 else w[0]
+    wrapped = [
+        w[: max_lines - 1] + [_shorten(" ".join(w[max_lines - 1:]), len(w[0]) + 2)]
+        if len(w) > max_lines else w
         for w in wrapped
     ]
-    label_heights = np.array([min(len(w), 2) * _ROW_LINE for w in wrapped], dtype=float)
+    if notes is not None:
+        wrapped = [w + [note] if note else w for w, note in zip(wrapped, notes, strict=True)]
+    lines = ["\n".join(w) for w in wrapped]
+    label_heights = np.array([len(w) * _ROW_LINE for w in wrapped], dtype=float)
     heights = label_heights + 2 + _ROW_BAR + _ROW_GAP
     tops = np.concatenate([[0.0], np.cumsum(heights)[:-1]])
     bar_top = tops + label_heights + 2
@@ -714,7 +734,14 @@ def spine_distribution(
 
 
 def _unique_labels(frame: pd.DataFrame) -> pd.Series:
-    """Row labels for people: the indicator name, with sex/age (then id) only when needed."""
+    """Row labels for people: the display name when given (it says whom a row is about),
+    else the indicator name, with sex/age (then id) only when needed."""
+    if "display_name" in frame.columns:
+        names = frame["display_name"].astype(object)
+        fallback = frame["indicator_name"] if "indicator_name" in frame.columns else None
+        if fallback is not None:
+            names = names.where(names.notna(), fallback)
+        frame = frame.assign(indicator_name=names)
     if "indicator_name" in frame.columns:
         names = frame["indicator_name"].astype(object)
         names = names.where(names.notna(), "Indicator " + frame["indicator_id"].astype(str))
@@ -860,7 +887,11 @@ def spine_chart(
     middle half, Fingertips' greys), England as a black line at the centre, and the
     area's value as a marker coloured and shaped by ``compared_to_england``.
     Better is to the right; indicators with no judgement run from lowest to highest.
-    ``area_name`` defaults to the summary's ``area_name``.
+    ``area_name`` defaults to the summary's ``area_name``. Under each name, as in
+    Fingertips' health profiles, the area's value, England's value and the range of
+    areas (its worse end first); with a ``unit`` column ("%", "per 100,000") the values
+    are written as the briefing's sentences write them
+    (:func:`hwb_toolkit.narrative.format_value`), and a rate's unit follows the name.
     """
     if area_name is None and not _is_empty(summary) and "area_name" in summary.columns:
         names = summary["area_name"].dropna()
@@ -870,10 +901,27 @@ def spine_chart(
     if _is_empty(summary):
         return _no_data(title, f"Spine chart for {place}", width)
     spine = spine_positions(summary, distribution)
-    no_value = spine["has_spine"] & spine["value"].isna()
-    rows, total = _row_layout(
-        spine["label"].where(~no_value, spine["label"] + " (no value)").tolist(), width
+    units = (
+        summary["unit"].astype(object).where(summary["unit"].notna(), "").astype(str).tolist()
+        if "unit" in summary.columns else [None] * len(spine)
     )
+    periods = (
+        summary["period"].astype(object).where(summary["period"].notna(), "").astype(str).tolist()
+        if "period" in summary.columns else [""] * len(spine)
+    )
+    names = [
+        label + " (" + ", ".join(p for p in (period, unit if unit and unit.startswith("per ") else "") if p) + ")"
+        if period or (unit and unit.startswith("per ")) else label
+        for label, period, unit in zip(spine["label"].tolist(), periods, units, strict=True)
+    ]
+    notes = [
+        _spine_values(value, england, left, right, unit, benchmark_name)
+        for value, england, left, right, unit in zip(
+            spine["value"].tolist(), spine["england_value"].tolist(), spine["left_end"].tolist(),
+            spine["right_end"].tolist(), units, strict=True,
+        )
+    ]
+    rows, total = _row_layout(names, width, max_lines=3, notes=notes)
     spine = pd.concat([spine, rows.set_index(spine.index)], axis=1)
 
     x_scale = alt.Scale(domain=[0, 1], nice=False, zero=False)
@@ -978,6 +1026,13 @@ def spine_chart(
         )
 
     n = len(spine)
+    caption = (
+        f"Each row is one figure for {place}, with its value, {benchmark_name}'s value and the "
+        f"range of areas of the same kind (worse end first). The marker is {place}'s value, "
+        f"coloured by how it compares with {benchmark_name}; the black line is {benchmark_name}; "
+        "the grey bar runs from the worst area on the left to the best on the right, darker "
+        "for the middle half (lowest to highest for figures that are neither better nor worse)."
+    )
     description = (
         f"Spine chart for {place}: {_plural(n, 'indicator')} compared with {benchmark_name}; "
         f"{_comparison_counts(spine['comparison'], benchmark_name)}."
@@ -999,11 +1054,26 @@ def spine_chart(
         description=description,
         width=width,
         height=int(np.ceil(total)),
-        subtitle=(
-            f"Marker: {place}. Bar: range of areas, darker for the middle half. "
-            f"Line: {benchmark_name}."
-        ),
+        caption=caption,
     )
+
+
+def _spine_values(value, england, left, right, unit: str | None, benchmark_name: str) -> str:
+    """A spine row's numbers: "64.0% · England 67.0% · range 55.2% to 72.3%" (worse end first)."""
+
+    def number(x) -> str:
+        if x is None or not np.isfinite(x):
+            return "no value"
+        if unit is None:
+            return _fmt(x)
+        from hwb_toolkit.narrative import format_value
+
+        return format_value(x, unit if unit in ("%", "", "count") else "number")
+
+    parts = [number(value), f"{benchmark_name} {number(england)}"]
+    if left is not None and right is not None and np.isfinite(left) and np.isfinite(right):
+        parts.append(f"range {number(left)} to {number(right)}")
+    return " · ".join(parts)
 
 
 # --- trends and comparisons -------------------------------------------------------
@@ -1043,6 +1113,7 @@ def trend_chart(
     benchmark_name: str = "England",
     width: int = DEFAULT_WIDTH,
     height: int = 200,
+    caption: str | None = None,
 ) -> alt.LayerChart | alt.Chart:
     """One area's indicator over time, with 95% confidence intervals and the benchmark.
 
@@ -1189,8 +1260,17 @@ def trend_chart(
     description += _missing_note(len(points) - len(shown), "period")
     if has_ci:
         description += " Vertical lines show 95% confidence intervals."
+    if caption is None:
+        caption = (
+            f"{subject[:1].upper() + subject[1:]}"
+            + (f", {points[0][0]} to {points[-1][0]}" if order else "")
+            + ": each point is one period's value"
+            + (" with its 95% confidence interval (vertical line)" if has_ci else "")
+            + (f"; the black line is {benchmark_name}." if bench_note else ".")
+        )
     return _finish(
-        _layer(*layers), title=title, description=description, width=width, height=height
+        _layer(*layers), title=title, description=description, width=width, height=height,
+        caption=caption,
     )
 
 
@@ -1579,6 +1659,7 @@ def theme_chart(
     title: str = "What people talked about",
     x_title: str = "Number of contributions",
     width: int = DEFAULT_WIDTH,
+    caption: str | None = None,
 ) -> alt.LayerChart | alt.Chart:
     """Themes by size, each bar split by the sectors the contributions came from.
 
@@ -1586,7 +1667,10 @@ def theme_chart(
     split by sector either as a ``sectors`` column of dicts (sector -> count) or
     as one column per sector named as :data:`hwb_toolkit.schema.SECTORS`. Without
     either, plain bars. Contributions whose sector is unknown (size minus the
-    sector counts) show as "Not recorded". Largest theme first.
+    sector counts, or a sector "unknown") show as "Not recorded". Sector counts given
+    as text (withheld: "fewer than 5", "not shown") are drawn together as one grey
+    segment, "Small numbers, not shown", so every bar runs to its total. Largest
+    theme first.
     """
     if _is_empty(themes):
         return _no_data(title, "Themes", width)
@@ -1642,12 +1726,21 @@ def theme_chart(
                 withheld[row] = True
             else:
                 recorded[row] += count
-        # A withheld (NaN) sector count must not reappear inside "Not recorded".
+        # A withheld (NaN) sector count must not reappear inside "Not recorded": what the
+        # shown counts leave of a bar's total is drawn as one "not shown" segment instead.
         rest = [
             math.nan if withheld[row] else size - recorded[row] for row, size in enumerate(sizes)
         ]
         entries += [(row, "", count) for row, count in enumerate(rest) if not count <= 0]
-        sector_names = _sector_label(pd.Series([sector for _, sector, _ in entries], dtype=object))
+        entries = [(row, sector, count) for row, sector, count in entries if not math.isnan(count)]
+        entries += [
+            (row, _WITHHELD_SECTOR, size - recorded[row])
+            for row, size in enumerate(sizes)
+            if withheld[row] and not math.isnan(size) and size - recorded[row] > 0
+        ]
+        sector_names = _sector_label(pd.Series(
+            ["" if sector == "unknown" else sector for _, sector, _ in entries], dtype=object
+        ))
         entries = [
             (row, sector, count)
             for (row, _, count), sector in zip(entries, sector_names.tolist(), strict=True)
@@ -1671,9 +1764,19 @@ def theme_chart(
     long = pd.DataFrame(
         segments, columns=["row", "sector", "count", "rank", "end", "start", "label"]
     )
-    totals = pd.DataFrame(
-        {"row": range(len(sizes)), "end": sizes, "text": [_count(size) for size in sizes]}
+    # A hidden total ("fewer than 5", given as published_size) is written at the start of its
+    # empty row rather than left out, so the row does not read as nobody.
+    published = (
+        [themes["published_size"].tolist()[i] for i in order]
+        if "published_size" in themes.columns else [None] * len(sizes)
     )
+    totals = pd.DataFrame({
+        "row": range(len(sizes)),
+        "end": [0.0 if math.isnan(size) and isinstance(text, str) else size
+                for size, text in zip(sizes, published, strict=True)],
+        "text": [text if math.isnan(size) and isinstance(text, str) else _count(size)
+                 for size, text in zip(sizes, published, strict=True)],
+    })
     colour = alt.Color(
         "sector:N",
         scale=_sector_scale(long["sector"].tolist()),
@@ -1715,7 +1818,14 @@ def theme_chart(
     description += _missing_note(sum(math.isnan(size) for size in sizes), "theme")
     if suppressed:
         description += (
-            f" {_plural(suppressed, 'sector count')} suppressed (small numbers) and not drawn."
+            f" {_plural(suppressed, 'sector count')} suppressed (small numbers), drawn together "
+            "as small numbers, not shown."
+        )
+    if caption is None:
+        caption = (
+            "Contributions on each theme, largest first"
+            + (", coloured by the sector they came from; small counts are drawn together in grey, "
+               "not by sector." if has_sectors else ".")
         )
     return _finish(
         _layer(*layers),
@@ -1723,6 +1833,7 @@ def theme_chart(
         description=description,
         width=width,
         height=int(np.ceil(height)),
+        caption=caption,
     )
 
 
@@ -2000,6 +2111,11 @@ def opinion_map(
         width=width,
         height=int(width * 0.75),
         subtitle=subtitle or None,
+        caption=(
+            "Each dot is one person who voted, placed so that people who voted alike sit close "
+            "together; colour and shape show the opinion group the votes put them in. The axes "
+            "have no units."
+        ),
     )
 
 
@@ -2180,10 +2296,11 @@ def network_chart(
     )
     # Shortened here, not with Vega's ``limit`` (see _NODE_LABEL_CHARS): truncating in Vega
     # measured each long name about eight times, 0.2 s for this chart.
-    labels = node_data.assign(label=[_shorten(name, _NODE_LABEL_CHARS) for name in node_data["organisation"]])
+    labels = node_data.assign(label=_node_labels(node_data, width, int(width * 0.85)))
+    labels = labels[labels["label"] != ""]
     layers.append(
         alt.Chart(_records(labels[["x", "y", "label"]]))
-        .mark_text(dy=13, fontSize=9, color=_TEXT)
+        .mark_text(dy=13, baseline="top", fontSize=9, lineBreak="\n", color=_TEXT)
         .encode(x=x, y=y, text=alt.Text("label:N"))
     )
     pairs = link[link["org_a"] != link["org_b"]]
@@ -2220,8 +2337,43 @@ def network_chart(
         description=description,
         width=width,
         height=int(width * 0.85),
-        subtitle="Circle size: number of actions. Lines: shared actions.",
+        caption=(
+            "Each circle is an organisation, sized by how many actions it leads or joins and "
+            "coloured by sector; a line joins two organisations that share an action, thicker "
+            "for more. Where two names would overlap, the organisation with more actions is named."
+        ),
     )
+
+
+def _node_labels(nodes: pd.DataFrame, width: int, height: int) -> list[str]:
+    """Each node's label (:func:`_node_label`), or "" where it would overlap a label already
+    placed: nodes with more actions are named first, so crowded names never sit on top of
+    each other (as drawn: 9 px text about 5 px a character, lines 11 px, 13 px under the dot)."""
+    order = sorted(range(len(nodes)), key=lambda i: (-float(nodes["n_actions"].iat[i]),
+                                                    str(nodes["organisation"].iat[i])))
+    placed: list[tuple[float, float, float, float]] = []
+    labels = [""] * len(nodes)
+    for i in order:
+        text = _node_label(nodes["organisation"].iat[i])
+        lines = text.split("\n")
+        half = max(len(line) for line in lines) * 5.0 / 2
+        x = float(nodes["x"].iat[i]) * width
+        y = (1 - float(nodes["y"].iat[i])) * height + 13
+        box = (x - half, y, x + half, y + 11.0 * len(lines))
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+            continue
+        placed.append(box)
+        labels[i] = text
+    return labels
+
+
+def _node_label(name: str) -> str:
+    """An organisation's name on up to two lines of about 19 characters (the second
+    shortened with "…" only when the name is longer than both)."""
+    lines = textwrap.wrap(" ".join(str(name).split()), _NODE_LABEL_CHARS) or [""]
+    if len(lines) > 2:
+        lines = [lines[0], _shorten(" ".join(lines[1:]), _NODE_LABEL_CHARS)]
+    return "\n".join(lines)
 
 
 @_built_unchecked
@@ -2355,6 +2507,17 @@ def text_alternative(chart) -> str:
     if description is alt.Undefined:
         description = _spec(chart).get("description", "")
     return str(description)
+
+
+def caption(chart) -> str:
+    """What the chart shows, for a caption under it (its ``usermeta`` caption), or else
+    its text alternative."""
+    meta = getattr(chart, "usermeta", alt.Undefined)
+    if meta is alt.Undefined:
+        meta = _spec(chart).get("usermeta", {})
+    if isinstance(meta, Mapping) and meta.get("caption"):
+        return str(meta["caption"])
+    return text_alternative(chart)
 
 
 def _spec(chart) -> dict:

@@ -86,11 +86,13 @@ def summary(
     from hwb_toolkit.io.tabular import protect_formulas
     from hwb_toolkit.io.workspace import Workspace
     from hwb_toolkit.io.writers import write_text_atomically
+    from hwb_toolkit.prepared import with_display_names
 
     ws = Workspace.open(workspace)
     area = ws.resolve_area(area)
-    table = summarise_area(ws.indicators, area, period, polarity=ws.strategy.polarity())
-    shown = table[["indicator_name", "period", "value", "compared_to_england", "recent_trend"]]
+    # Each row named with whom it is about ("Suicide rate, males"), as the briefing names it.
+    table = with_display_names(summarise_area(ws.indicators, area, period, polarity=ws.strategy.polarity()))
+    shown = table[["display_name", "period", "value", "compared_to_england", "recent_trend"]]
     typer.echo(shown.to_string(index=False, max_colwidth=60))
     if csv is not None:
         write_text_atomically(csv, protect_formulas(table).to_csv(index=False))

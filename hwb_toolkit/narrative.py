@@ -564,16 +564,18 @@ def indicator_sentence(
     ``row`` is a mapping or Series with the columns of ``summarise_area``
     (``indicator_name``, ``value``, ``lower_ci95``, ``upper_ci95``,
     ``compared_to_england``, ``england_value``, ``recent_trend``, ``period``,
-    ``value_note``), and optionally ``unit`` and ``subject`` (a short phrase
-    such as "of adults are physically inactive"); the keyword arguments take
-    precedence over those. The wording follows the labels exactly (see
+    ``value_note``), and optionally ``unit``, ``subject`` (a short phrase
+    such as "of adults are physically inactive"), ``display_name`` (the name with
+    whom the row is about, used instead of ``indicator_name``) and ``breakdown``
+    (whom the row is about, "males": said before a subject); the keyword
+    arguments take precedence over those. The wording follows the labels exactly (see
     ``templates/_phrases.j2``): "significantly better/worse" only for
     Better/Best/Worse/Worst, "similar to England" for Similar, "significantly
     higher/lower" for Higher/Lower, "not compared" otherwise. A missing value
     gives a sentence saying the figure is suppressed (or, when ``value_note``
     gives another reason, that no figure is available), never a number.
     """
-    name = _text_field(row, "indicator_name")
+    name = _text_field(row, "display_name") or _text_field(row, "indicator_name")
     if name is None:
         raise InputError("the indicator row has no indicator_name", column="indicator_name")
     area = area_name or _text_field(row, "area_name")
@@ -588,6 +590,7 @@ def indicator_sentence(
         "area_name": area,
         "period": _text_field(row, "period"),
         "subject": subject if subject is not None else _text_field(row, "subject"),
+        "breakdown": _text_field(row, "breakdown"),
         "unit": _check_unit(unit if unit is not None else (_field(row, "unit") or _NO_UNIT)),
         "value": value,
         "lower": _field(row, "lower_ci95"),
@@ -665,17 +668,18 @@ class PendingChart:
     escaped text (``<p class="hwb-chart-title">``, ``<p class="hwb-chart-subtitle">``).
     """
 
-    def __init__(self, job) -> None:
+    def __init__(self, job, *, heading: bool = True) -> None:
         # job: anything with result() -> SVG text, draws_title, title and subtitle
-        # (hwb_toolkit.vega_svg.SvgJob)
+        # (hwb_toolkit.vega_svg.SvgJob); heading: show the title above the drawing
         self._job = job
+        self._heading = heading
         self._markup: Markup | None = None
 
     def markup(self) -> Markup:
         """The checked SVG, after its title when not drawn in it (waits for the drawing)."""
         if self._markup is None:
             svg = trusted_svg(self._job.result())
-            if not self._job.draws_title:
+            if not self._job.draws_title and self._heading:
                 svg = chart_heading(self._job.title, self._job.subtitle) + svg
             self._markup = svg
         return self._markup
@@ -696,11 +700,15 @@ def chart_heading(title: str, subtitle: str = "") -> Markup:
     return heading
 
 
-def chart_figure(chart) -> dict[str, Any]:
+def chart_figure(chart, *, heading: bool = True) -> dict[str, Any]:
     """An Altair chart from :mod:`hwb_toolkit.charts` as template values.
 
-    Returns ``{"chart_svg": PendingChart, "chart_alt": text alternative}``, ready
-    to merge into an indicator's context entry. The SVG is drawn in the
+    Returns ``{"chart_svg": PendingChart, "chart_alt": text alternative,
+    "chart_caption": what the chart shows}``, ready to merge into an indicator's
+    context entry: the caption (:func:`hwb_toolkit.charts.caption`) goes under the
+    chart, the text alternative (with the chart's numbers) stays the SVG's label for
+    screen readers. ``heading=False`` leaves the chart's title out of the page (when
+    the section's own heading names it). The SVG is drawn in the
     background (:func:`hwb_toolkit.charts.svg_later`) while the caller builds
     the next chart; the template's ``require_svg`` waits for it and checks it.
     The title and subtitle are shown as page text above the drawing, not in it:
@@ -710,8 +718,9 @@ def chart_figure(chart) -> dict[str, Any]:
     from hwb_toolkit import charts
 
     return {
-        "chart_svg": PendingChart(charts.svg_later(chart, draw_title=False)),
+        "chart_svg": PendingChart(charts.svg_later(chart, draw_title=False), heading=heading),
         "chart_alt": charts.text_alternative(chart),
+        "chart_caption": charts.caption(chart),
     }
 
 
@@ -974,10 +983,14 @@ def _contents(entries: list[tuple[str, str]]) -> str:
     )
 
 
+_FIRST_PART = 'data-hwb-part="first"'
+
+
 def _prepare_report(notebook) -> tuple[Any, str | None]:
-    """Give h2s ids, put a table of contents after the title, and find the page title."""
+    """Give h2s ids, put a table of contents after the first part (the outputs marked
+    ``data-hwb-part="first"``; else after the title), and find the page title."""
     headings = _Headings()
-    title, title_output, html_outputs = None, None, []
+    title, title_output, html_outputs, first_part = None, None, [], None
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
@@ -992,13 +1005,17 @@ def _prepare_report(notebook) -> tuple[Any, str | None]:
             source = _H2.sub(headings, source)
             data["text/html"] = source
             html_outputs.append(output)
+            if _FIRST_PART in source:
+                first_part = output
             if title is None:
                 found = _H1.search(source)
                 if found:
                     title, title_output = _plain(found.group(1)), output
     if len(headings.entries) >= 2 and html_outputs:
         nav = _contents(headings.entries)
-        if title_output is not None:
+        if first_part is not None:
+            first_part["data"]["text/html"] += nav
+        elif title_output is not None:
             title_output["data"]["text/html"] += nav
         else:
             html_outputs[0]["data"]["text/html"] = nav + html_outputs[0]["data"]["text/html"]

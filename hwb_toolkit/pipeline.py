@@ -485,7 +485,7 @@ def run_batch(
         [results[code] for code in codes],
         seconds=time.perf_counter() - started,
     )
-    write_manifest(batch, period_dir)
+    write_manifest(batch, period_dir, home_area=workspace_obj.strategy.home_area)
     return batch
 
 
@@ -518,8 +518,9 @@ def _run_on_dask(arguments: list[tuple], scheduler: str | None, record: Callable
 
 
 # --- manifest and index -------------------------------------------------------
-def write_manifest(batch: BatchResult, period_dir: Path) -> None:
-    """Write ``manifest.json`` and ``index.html`` for a period, atomically."""
+def write_manifest(batch: BatchResult, period_dir: Path, *, home_area: str | None = None) -> None:
+    """Write ``manifest.json`` and ``index.html`` for a period, atomically (the index leads
+    with ``home_area``, the partnership's own)."""
     manifest = {
         "period": batch.period,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -533,30 +534,51 @@ def write_manifest(batch: BatchResult, period_dir: Path) -> None:
         ],
     }
     write_text_atomically(period_dir / MANIFEST, json.dumps(manifest, indent=2))
-    write_text_atomically(period_dir / INDEX, _index_html(batch, period_dir))
+    write_text_atomically(period_dir / INDEX, _index_html(batch, period_dir, home_area))
 
 
-def _index_html(batch: BatchResult, period_dir: Path) -> str:
-    rows = []
-    for area in sorted(batch.areas, key=lambda a: a.area_code):
-        name = area.area_code
+def _index_html(batch: BatchResult, period_dir: Path, home_area: str | None = None) -> str:
+    """The period's index: the home area first with its headline, then every other area by
+    name with the first thing that matters most there (from each area's summary.json)."""
+    entries = []
+    for area in batch.areas:
+        name, headline = area.area_code, []
         summary = period_dir / area.area_code / "summary.json"
         if summary.is_file():
             try:
-                name = json.loads(summary.read_text(encoding="utf-8")).get("area_name", name)
+                found = json.loads(summary.read_text(encoding="utf-8"))
+                name, headline = found.get("area_name", name), found.get("headline", [])
             except (OSError, ValueError):
                 pass
         if area.status == "failed":
             cell = f"{html.escape(name)} <span class='failed'>failed: {html.escape((area.error or '').splitlines()[0] if area.error else '')}</span>"
         else:
             cell = f"<a href='{html.escape(area.area_code)}/briefing.html'>{html.escape(name)}</a>"
-        rows.append(f"<li>{cell} <small>{html.escape(area.area_code)}</small></li>")
+        cell += f" <small>{html.escape(area.area_code)}</small>"
+        entries.append((area.area_code == home_area, name, cell, headline))
+    entries.sort(key=lambda entry: (not entry[0], entry[1].casefold()))
+    parts = []
+    home = [entry for entry in entries if entry[0]]
+    if home:
+        _, _, cell, headline = home[0]
+        items = "".join(f"<li><strong>{html.escape(item.get('title', ''))}</strong>. "
+                        f"{html.escape(item.get('text', ''))}</li>" for item in headline)
+        parts.append(f"<h2>{cell}</h2>" + (f"<ol>{items}</ol>" if items else ""))
+    others = [entry for entry in entries if not entry[0]]
+    if others:
+        rows = "".join(
+            f"<li>{cell}" + (f"<br><span class='headline'>{html.escape(headline[0].get('title', ''))}</span>"
+                             if headline else "") + "</li>"
+            for _, _, cell, headline in others
+        )
+        parts.append(("<h2>Other areas</h2>" if home else "") + f"<ul>{rows}</ul>")
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>Briefings for {html.escape(batch.period)}</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:1rem auto;padding:0 1rem;"
-        "line-height:1.5}.failed{color:#b00020}small{color:#555}</style></head><body>"
-        f"<h1>Monthly briefings: {html.escape(batch.period)}</h1><ul>{''.join(rows)}</ul>"
+        "line-height:1.5}.failed{color:#b00020}small,.headline{color:#555}li{margin:0.4rem 0}"
+        "h2{font-size:1.25rem}</style></head><body>"
+        f"<h1>Monthly briefings: {html.escape(batch.period)}</h1>{''.join(parts)}"
         "</body></html>"
     )

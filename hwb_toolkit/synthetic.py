@@ -657,60 +657,63 @@ OBJECTIVES = [
                     "fewer lives lost to suicide."},
 ]
 
+# Keywords match as whole words and phrases, with their plurals (hwb_toolkit.voices.themes):
+# each list names the forms it means ("walk", "walking", "walked") and avoids words that
+# belong to several themes ("older people", "waiting list", "crisis" alone).
 THEMES = [
     {"id": "walking-cycling", "objective": "active-lives", "title": "Walking and cycling",
-     "keywords": ["walk", "walking", "walks", "walked", "cycle", "cycling", "bike", "bikes", "path",
-                  "paths", "pavement", "pavements", "cycle lane", "active travel", "school streets"]},
+     "keywords": ["walk", "walking", "walked", "walking group", "cycle", "cycling", "cyclist", "bike",
+                  "path", "pavement", "cycle lane", "active travel", "school streets", "walk leader"]},
     {"id": "parks-green-spaces", "objective": "active-lives", "title": "Parks and green spaces",
-     "keywords": ["park", "parks", "green space", "green spaces", "playground", "allotment",
-                  "allotments", "outdoor", "nature", "trees", "benches", "outdoor gym"]},
+     "keywords": ["park", "green space", "playground", "allotment", "outdoor gym", "nature", "tree",
+                  "community growing", "growing food"]},
     {"id": "sport-leisure", "objective": "active-lives", "title": "Sport, leisure and exercise",
-     "keywords": ["sport", "sports", "leisure centre", "swimming", "swim", "pool", "football",
-                  "gym", "exercise", "fitness", "dance", "sports hall", "physio", "activity sessions"]},
+     "keywords": ["sport", "leisure centre", "swimming", "swim", "pool", "football", "gym", "exercise",
+                  "fitness", "dance", "sports hall", "activity session", "parkrun"]},
     {"id": "active-ageing", "objective": "active-lives", "title": "Active older age",
-     "keywords": ["older people", "chair based", "falls", "strength and balance", "balance",
-                  "pensioner", "tai chi", "mobility", "74", "retired"]},
+     "keywords": ["chair based", "falls", "falls prevention", "strength and balance", "tai chi",
+                  "mobility", "stay active", "older people's exercise"]},
     {"id": "food-insecurity", "objective": "healthy-food", "title": "Food insecurity and affordability",
      "keywords": ["food bank", "foodbank", "pantry", "hungry", "hunger", "skipping meals", "afford",
-                  "affordable", "vouchers", "healthy start", "free school meals", "food parcels",
-                  "cost of living", "heating and eating"]},
+                  "affordable", "voucher", "healthy start", "free school meals", "food parcel",
+                  "cost of living", "heating and eating", "fuel poverty", "costs more", "price"]},
     {"id": "cooking-skills", "objective": "healthy-food", "title": "Cooking skills and eating well",
-     "keywords": ["cook", "cooking", "cookery", "recipe", "recipes", "kitchen", "meals", "slow cooker",
-                  "slow cookers", "fruit", "veg", "vegetables", "nutrition", "dietitian", "dietitians",
-                  "lunch club", "lunch clubs"]},
+     "keywords": ["cook", "cooking", "cookery", "recipe", "kitchen", "slow cooker", "nutrition",
+                  "dietitian", "lunch club", "cook from scratch", "eat together"]},
     {"id": "food-environment", "objective": "healthy-food", "title": "Takeaways, shops and advertising",
-     "keywords": ["takeaway", "takeaways", "fast food", "hot food", "junk food", "advertising",
-                  "ads", "fizzy", "pop", "vending", "corner shop", "supermarket", "supermarkets",
-                  "greengrocer", "shops"]},
+     "keywords": ["takeaway", "fast food", "hot food", "junk food", "advertising", "ads", "fizzy", "pop",
+                  "vending", "corner shop", "supermarket", "greengrocer", "shop", "chicken shop",
+                  "fruit and veg", "fresh produce", "healthier options"]},
     {"id": "school-food", "objective": "healthy-food", "title": "Children's food and school meals",
-     "keywords": ["school dinners", "school meals", "breakfast club", "breakfast clubs",
-                  "holiday clubs", "packed lunch", "nursery", "infant feeding", "kids eat", "ncmp"]},
+     "keywords": ["school dinners", "school meals", "breakfast club", "holiday club", "packed lunch",
+                  "nursery", "infant feeding", "kids eat", "ncmp", "holiday activities"]},
     {"id": "loneliness", "objective": "connected-communities", "title": "Loneliness and isolation",
-     "keywords": ["lonely", "loneliness", "isolated", "isolation", "alone", "on my own",
-                  "social contact", "befriending", "befriender", "without speaking", "no friends",
-                  "carer", "carers"]},
+     "keywords": ["lonely", "loneliness", "isolated", "isolation", "alone", "on my own", "social contact",
+                  "befriending", "befriender", "without speaking", "no friends", "carer", "living alone"]},
     {"id": "community-spaces", "objective": "connected-communities", "title": "Places to meet",
-     "keywords": ["community centre", "library", "libraries", "warm space", "warm spaces", "hub",
-                  "cafe", "cafes", "church hall", "meeting place", "noticeboard", "community buildings"]},
+     "keywords": ["community centre", "library", "warm space", "hub", "cafe", "church hall",
+                  "meeting place", "noticeboard", "community building"]},
     {"id": "volunteering", "objective": "connected-communities", "title": "Volunteering and neighbourliness",
-     "keywords": ["volunteer", "volunteers", "volunteering", "neighbour", "neighbours",
-                  "good neighbour", "street parties", "mutual aid", "faith groups", "intergenerational"]},
+     "keywords": ["volunteer", "volunteering", "neighbour", "good neighbour", "street party",
+                  "street parties", "mutual aid", "faith group", "intergenerational"]},
     {"id": "transport-access", "objective": "connected-communities", "title": "Getting about",
-     "keywords": ["bus", "buses", "metro", "transport", "fares", "lift", "wheelchair", "step-free",
-                  "minibus", "travel buddy", "2 buses"]},
+     "keywords": ["bus", "metro", "transport", "fare", "lift", "wheelchair", "step-free", "minibus",
+                  "travel buddy", "bus pass"]},
     {"id": "early-help", "objective": "mental-wellbeing", "title": "Early help and talking therapies",
-     "keywords": ["talking therapy", "talking therapies", "counselling", "waiting list", "self-refer",
-                  "peer support", "gp appointments", "social prescribing", "social prescriber",
-                  "tablets", "apps", "drop-in", "link workers", "depression"]},
+     "keywords": ["talking therapy", "talking therapies", "counselling", "self-refer", "self-referral",
+                  "peer support", "gp appointment", "social prescribing", "social prescriber", "tablets",
+                  "online apps", "drop-in", "link worker", "depression", "low mood", "perinatal",
+                  "mental health support", "mental health services"]},
     {"id": "young-people-mh", "objective": "mental-wellbeing", "title": "Young people's mental health",
-     "keywords": ["young people", "teenagers", "exams", "camhs", "self-harm", "youth workers",
-                  "social media", "young carers", "neurodivergent", "school refused", "students"]},
+     "keywords": ["young people", "teenagers", "exams", "camhs", "self-harm", "youth worker",
+                  "social media", "young carer", "neurodivergent", "school refused",
+                  "assessment", "whole-school", "youth council", "youth centre"]},
     {"id": "workplace-wellbeing", "objective": "mental-wellbeing", "title": "Wellbeing at work",
-     "keywords": ["employer", "employers", "workplace", "staff", "shifts", "stress", "burnout",
-                  "sickness", "hr department", "menopause", "at work"]},
+     "keywords": ["employer", "workplace", "staff", "shifts", "burnout", "sickness",
+                  "hr department", "menopause", "at work", "workforce", "mental health first aid"]},
     {"id": "suicide-prevention", "objective": "mental-wellbeing", "title": "Suicide prevention and crisis",
-     "keywords": ["suicide", "suicidal", "crisis", "bereavement", "bereaved", "crisis line",
-                  "a&e", "gambling", "barbers", "hairdressers"]},
+     "keywords": ["suicide", "suicidal", "bereavement", "bereaved", "crisis line", "crisis cafe",
+                  "in crisis", "mental health crisis", "a&e", "gambling", "barbers", "hairdressers"]},
 ]
 
 STAKEHOLDERS = [
@@ -745,7 +748,7 @@ def strategy_document() -> dict:
         "name": "Example Health and Wellbeing Partnership",
         "home_area": HOME_AREA,
         "vision": (
-            f"Everyone in {HOME_PLACE} lives an active, connected, healthy life: moving more, "
+            "Everyone in our area lives an active, connected, healthy life: moving more, "
             "eating well and feeling part of their community, with the fairest chances for "
             "those who have had the least."
         ),
@@ -968,11 +971,13 @@ POSTIT_TEXTS: list[tuple[str, str, str, str | None]] = [
     ("else", "other", "Cost of living is the underlying issue for almost everything on this wall", "Northside Housing Association"),
     ("else", "other", "Damp and mould reports doubled in two years; we are retrofitting but it takes time", "Northside Housing Association"),
     ("else", "business", "Business should be at the table - we employ thousands of residents", "Quayside Business Network"),
-    # Privacy and hostile-input cases (kept on purpose: the toolkit must mask and never execute them)
+    # People write their contact details on post-its: the toolkit masks them before anything
+    # is published (both from reserved example ranges). Hostile text is test material only
+    # (tests/), not part of the example.
     ("move", "resident", "Happy to help set up a walking group near Nuns Moor, email me at jo.bloggs1987@example.com", None),
     ("food", "resident", "If anyone wants to start a lunch club in Fenham ring me on 07700 900123 - Maureen", None),
-    ("connect", "resident", "<script>alert('hi')</script> more seating at the bus stops please", None),
-    ("else", "resident", '=HYPERLINK("http://example.com/free-food","Click here for free food")', None),
+    ("connect", "resident", "more seating at the bus stops please, I can't stand for long", None),
+    ("else", "resident", "Leaflets about the pantry and free food at the GP surgery would help people find them", None),
     ("mind", "resident",
      "I want to say something about the whole system. My dad had a fall last winter, ended up in hospital "
      "for three weeks, came home and nobody came. He stopped going to his club at the church hall because "
@@ -1578,10 +1583,10 @@ What is real and what is not:
 | `voices/*` | nothing | every post-it, open-space report, poll statement, vote and forum post; participants are pseudonymous ids (p001 ...) |
 | `actions.csv` | nothing | every action; voluntary sector, business, resident and other organisation names are fictional, and real bodies named here did not write or commit to these actions |
 
-A few post-its are deliberately awkward test material: one holds an email
-address and one a phone number (both from reserved example ranges) to exercise
-masking, and two hold hostile text (a `<script>` tag and a spreadsheet formula)
-to show that contributed text is never executed.
+As on a real post-it wall, one post-it holds an email address and one a phone
+number (both from reserved example ranges): the toolkit masks them before anything
+is published. Hostile text (markup, spreadsheet formulas) is test material and
+lives in the tests, not here.
 
 The data carries some planted stories for {HOME_PLACE}, so that the analyses
 have something to find: physically inactive adults and Year 6 overweight worse

@@ -16,9 +16,11 @@
 # %% [markdown]
 # # Monthly briefing
 #
-# One area's briefing for one month: indicators, what partners said, what is
-# being done, and where the gaps are. Run it with Papermill (`hwb report`),
-# which passes the parameters below; every step is a call into `hwb_toolkit`.
+# One area's briefing for one month: first what matters most, what partners
+# said most strongly, what is being done and how the area compares; then what
+# changed, each objective (its detail folded away), the poll, "you said, we did"
+# and the data notes. Run it with Papermill (`hwb report`), which passes the
+# parameters below; every step is a call into `hwb_toolkit`.
 
 # %% tags=["parameters"]
 workspace: str = "../workspace"  # workspace folder (strategy.yaml, indicators/, voices/, actions.csv)
@@ -48,6 +50,12 @@ briefing.show("title")
 
 # %%
 briefing.show("headline")
+
+# %%
+briefing.show("said")
+
+# %%
+briefing.show("done")
 
 # %%
 briefing.show("glance")

@@ -90,7 +90,8 @@ def test_headline_has_three_items_led_by_the_data(home):
 
 def test_gap_sentences_are_plain_and_name_the_gap(home):
     mental = gap_sentences(home, "mental-wellbeing")
-    assert any(s.startswith("Hospital admissions for mental health conditions is significantly worse") for s in mental)
+    assert any(s.startswith("Hospital admissions for mental health conditions, under 18s, is significantly worse")
+               for s in mental)
     assert not any("linked_indicators" in s or re.search(r"\bA\d{3}\b", s) for s in mental)
     assert any("Takeaways, shops and advertising" in s for s in gap_sentences(home, "healthy-food"))
 
@@ -99,7 +100,12 @@ def test_gap_sentences_are_plain_and_name_the_gap(home):
 def test_every_section_renders_for_both_areas(home, other, section):
     for briefing in (home, other):
         html = narrative.render(section, **section_context(briefing, section))
-        assert re.search(r"<h[12][ >]", html)
+        # An area without voices or actions has no poll, "you said, we did" or conversations
+        # to show: those sections are left out rather than saying so.
+        if briefing is other and section in ("consensus", "loop", "conversations"):
+            assert html.strip() == ""
+        else:
+            assert re.search(r"<h[12][ >]", html)
 
 
 def test_objective_sections_show_each_indicator_sentence_and_chart(home):
@@ -196,19 +202,32 @@ def test_sector_counts_beside_a_theme_total_cannot_give_a_small_count_away(works
             raw = themes.loc[themes["label"] == theme["title"]].iloc[0]
             counts = [part["count"] for part in theme["by_sector"]]
             assert not any(isinstance(n, int) and 0 < n < below for n in counts)
-            hidden = [dict(raw["sectors"])[part["sector"]] for part in theme["by_sector"]
+            # Contributions with no sector are a part too ("sector not recorded").
+            hidden = [dict(raw["sectors"])[part["sector"] or "unknown"] for part in theme["by_sector"]
                       if isinstance(part["count"], str)]
-            unknown = dict(raw["sectors"]).get("unknown", 0)
-            # A total shown beside its parts leaves at least two parts unknown, or none.
+            # A total shown beside its parts leaves at least two parts unknown, or none; the
+            # parts add up to it; a hidden total has no split beside it.
             if isinstance(theme["count"], int):
-                assert len(hidden) + (0 < unknown < below) != 1
+                assert len(hidden) != 1
+                assert sum(dict(raw["sectors"]).values()) == theme["count"]
+                assert len(theme["by_sector"]) == len(raw["sectors"])
+            else:
+                assert theme["by_sector"] == []
             withheld_somewhere |= bool(hidden)
     assert withheld_somewhere or below == 5  # the larger thresholds do withhold something
     published = published_themes(themes, below)
     chart = charts.theme_chart(published)
     drawn = [row for layer in chart.to_dict()["layer"] for row in layer.get("data", {}).get("values", [])
              if "sector" in row and "count" in row]
-    assert (drawn or below > 5) and not any(0 < row["count"] < below for row in drawn)
+    by_sector = [row for row in drawn if row["sector"] != "Small numbers, not shown"]
+    assert (by_sector or below > 5) and not any(0 < row["count"] < below for row in by_sector)
+    # The withheld counts are drawn together, as what the shown ones leave of the total:
+    # nothing a reader could not work out from the numbers printed beside it.
+    for row in drawn:
+        if row["sector"] == "Small numbers, not shown":
+            shown = sum(r["count"] for r in by_sector if r["row"] == row["row"])
+            total = max(r["end"] for r in drawn if r["row"] == row["row"])
+            assert row["count"] == total - shown
 
 
 def test_changes_compare_with_last_months_summary(workspace, home, tmp_path):
@@ -272,16 +291,18 @@ def test_a_post_it_added_in_the_store_reaches_next_months_briefing_escaped(tmp_p
     workspace = init_workspace(tmp_path / "workspace")
     store = Workspace.open(workspace).store()
     hostile = "<img src=x onerror=alert(1)> we need benches on the riverside walk <script>alert(2)</script>"
+    # Five residents' post-its: a sector's contributions are quoted only when their count is shown.
     store.add_contributions(pd.DataFrame([{
-        "contribution_id": "live-1", "source": "Workshop page", "session": "december-event",
-        "kind": "post_it", "text": hostile, "author": "p_0123456789abcdef", "organisation": None,
-        "sector": "resident", "created_at": pd.Timestamp("2026-12-03T10:15:00Z"), "theme": None,
+        "contribution_id": f"live-{n}", "source": "Workshop page", "session": "december-event",
+        "kind": "post_it", "text": hostile if n == 1 else f"more benches by the river, please ({n})",
+        "author": f"p_012345678900000{n}", "organisation": None,
+        "sector": "resident", "created_at": pd.Timestamp(f"2026-12-0{n}T10:15:00Z"), "theme": None,
         "area_code": HOME,
-    }]), by="test")
+    } for n in range(1, 6)]), by="test")
     briefing = build_briefing(workspace, HOME, "2026-12")
     context = section_context(briefing, "changes")
-    assert context["new_contributions_total"] == 1
-    assert context["new_contributions"][0] == {"text": hostile, "attribution": "a resident"}
+    assert context["new_contributions_total"] == 5
+    assert {"text": hostile, "attribution": "a resident"} in context["new_contributions"]
     html = narrative.render("changes", **context)
     assert "&lt;img src=x onerror=alert(1)&gt; we need benches" in html
     assert "<img" not in html and "<script" not in html

@@ -439,9 +439,11 @@ def test_theme_chart_stacks_sectors_and_counts_unrecorded():
         ["Not recorded", 11.0, 12.0],  # size 12, sectors add to 11
     ]
     # Loneliness has a withheld sector count: the rest of its 5 is not drawn as "Not
-    # recorded", which would give the withheld count away.
+    # recorded", which would give the withheld count away, nor left undrawn (a total
+    # floating beside a short bar): it is one grey "not shown" segment.
     lonely = segments[segments["label"] == "Loneliness"]
-    assert lonely[["sector", "start", "end"]].values.tolist() == [["Residents", 0.0, 3.0]]
+    assert lonely[["sector", "start", "end"]].values.tolist() == [
+        ["Residents", 0.0, 3.0], ["Small numbers, not shown", 3.0, 5.0]]
     text = charts.text_alternative(chart)
     assert "3 themes, largest first. Walking and cycling: 12;" in text
     assert "1 sector count suppressed" in text
@@ -538,9 +540,9 @@ def test_network_chart_describes_links_and_rejects_unknown_organisations(built):
     assert "Most connected: Age UK Leeds (3 partners)" in text
     assert "Working alone: Youth Club." in text
     labels = [row["label"] for row in layer_with(built["network"], "label")]
-    # Long names are shortened for the label (whole in the tooltip layer and the text above).
-    assert "NHS West Yorkshire…" in labels and "Leeds City Council" in labels
-    assert all(len(label) <= 19 for label in labels)
+    # Long names wrap onto a second line rather than being cut.
+    assert "NHS West Yorkshire\nICB" in labels and "Leeds City Council" in labels
+    assert all(len(line) <= 19 for label in labels for line in label.split("\n"))
     assert "NHS West Yorkshire ICB" in {row["organisation"] for row in layer_with(built["network"], "sector")}
     edges = csv(EDGES)
     edges.loc[3, "org_b"] = "Nobody"

@@ -316,8 +316,8 @@ def test_postit_wall(strategy):
     text = postits["text"]
     assert text.str.contains(r"[\w.]+@[\w.]+\.\w+", regex=True).any()  # an email address to mask
     assert text.str.contains(r"07700 ?900\d{3}", regex=True).any()  # a phone number to mask
-    assert text.str.contains("<script>", regex=False).any()
-    assert text.str.startswith("=").any()
+    # A showcase, not a test bench: no markup or formulas (hostile text is in the tests).
+    assert not text.str.contains(r"<\w+|^[=+@-]", regex=True).any()
     assert text.str.len().max() > 300
     listed = {s.organisation for s in strategy.stakeholders} | {""}
     assert set(postits["organisation"]) <= listed

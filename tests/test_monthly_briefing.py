@@ -98,10 +98,14 @@ def test_report_has_sections_and_sentences_matching_the_engine(batch, workspace,
     out, _ = batch
     html = (out / PERIOD / area / "briefing.html").read_text()
     briefing = build_briefing(workspace, area, PERIOD)
-    for heading in ("What matters most this month", "At a glance", "What changed since last month",
-                    "Active lives", "Healthy food", "Connected communities", "Mental wellbeing",
-                    "Where partners agree", "You said, we did", "Suggested conversations", "Data notes"):
+    headings = ["What matters most this month", "What partners said most strongly", "What is being done",
+                f"How {_escaped(briefing.area_name)} compares with England", "What changed since last month",
+                "Active lives", "Healthy food", "Connected communities", "Mental wellbeing", "Data notes"]
+    with_voices = ["Where partners agree", "You said, we did", "Suggested conversations"]
+    for heading in headings + (with_voices if area == HOME else []):
         assert heading in html, heading
+    if area != HOME:  # no voices or actions: a short briefing without their empty sections
+        assert not any(heading in html for heading in with_voices)
     # Every indicator's sentence is in the report, with the engine's numbers as people read them.
     for row in briefing.indicators.to_dict("records"):
         sentence = indicator_sentence(briefing, row)
@@ -110,12 +114,15 @@ def test_report_has_sections_and_sentences_matching_the_engine(batch, workspace,
         else:
             assert narrative.format_value(row["value"], row["unit"]) in sentence
         assert _escaped(sentence) in html, sentence
-    # Each chart's title is page text just above its drawing (and in the SVG's <title>).
-    charts = re.findall(r'<div class="hwb-chart"><p class="hwb-chart-title">([^<]+)</p>.*?<svg', html, re.S)
-    assert len(charts) == html.count("<svg") >= 1 + len(briefing.indicators)
-    assert f"{_escaped(briefing.area_name)} compared with England" in charts
+    # Every chart is drawn, with a caption under it; a chart's title is page text just above
+    # its drawing (and in the SVG's <title>), except a trend chart's, whose heading names it.
+    assert html.count("<svg") >= 1 + len(briefing.indicators)
+    assert html.count('<div class="hwb-chart">') == html.count("<svg") == len(
+        re.findall(r'</div>\s*<figcaption>[^<]+</figcaption>', html))
+    titled = re.findall(r'<div class="hwb-chart"><p class="hwb-chart-title">([^<]+)</p>.*?<svg', html, re.S)
+    assert f"{_escaped(briefing.area_name)} compared with England" in titled
     svg_titles = {unescape(t) for t in re.findall(r"<svg[^>]*><title>([^<]*)</title>", html)}
-    assert {unescape(title) for title in charts} <= svg_titles
+    assert {unescape(title) for title in titled} <= svg_titles
     assert "import " not in html and "build_briefing" not in html  # no code cells
     summary = json.loads((out / PERIOD / area / "summary.json").read_text())
     assert summary["area_code"] == area and len(summary["headline"]) >= 1
@@ -144,6 +151,64 @@ def test_home_report_has_voices_and_suppression_note(batch):
     assert "fewer than 5" in html  # the data notes explain small-count suppression
     # The example post-its include hostile text: it must arrive escaped, never as markup.
     assert "<script>alert" not in html
+
+
+@pytest.mark.browser
+def test_screenshot_review_at_desktop_and_phone_width(batch, browser):
+    """The review the issue asks for, kept in test-output/briefing-review/: each briefing at
+    1280 and 390 px, closed as a reader first sees it and with its detail opened, the first
+    part on its own, and the reading figures (bench/briefing_reading.py) beside them."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from briefing_reading import reading_figures
+
+    out, _ = batch
+    review = OUTPUT / "briefing-review"
+    review.mkdir(parents=True, exist_ok=True)
+    figures = {}
+    for area in (HOME, OTHER):
+        report = out / PERIOD / area / "briefing.html"
+        figures[area] = reading_figures(report.read_text())
+        figures[area].pop("repeated"), figures[area].pop("labels")
+        for width, height in ((1280, 800), (390, 844)):
+            page = browser.new_page(viewport={"width": width, "height": height})
+            try:
+                page.goto(report.as_uri())
+                page.wait_for_load_state("load")
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                first_part_ends = page.evaluate(
+                    "Math.max(...[...document.querySelectorAll('[data-hwb-part=\"first\"]')]"
+                    ".filter(e => !e.classList.contains('hwb-glance'))"
+                    ".map(e => e.getBoundingClientRect().bottom + scrollY))")
+                figures[area][f"first_part_without_spine_ends_px_{width}"] = round(first_part_ends)
+                figures[area][f"page_height_px_{width}"] = page.evaluate("document.documentElement.scrollHeight")
+                page.screenshot(path=str(review / f"{area}-{width}px.png"), full_page=True)
+                page.screenshot(path=str(review / f"{area}-{width}px-first-screen.png"))
+                page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+                figures[area][f"page_height_open_px_{width}"] = page.evaluate("document.documentElement.scrollHeight")
+                page.screenshot(path=str(review / f"{area}-{width}px-detail-open.png"), full_page=True)
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+            finally:
+                page.close()
+        # What matters, what partners said and what is being done: one screen and a bit on a
+        # desktop, about two on a phone; the spine chart follows.
+        assert figures[area]["first_part_without_spine_ends_px_1280"] <= 1.7 * 800, figures[area]
+        assert figures[area]["first_part_without_spine_ends_px_390"] <= 2.6 * 844, figures[area]
+        assert figures[area]["words_first_part"] <= 600 and figures[area]["repeated_sentences"] == 0
+    (review / "reading-figures.json").write_text(json.dumps(figures, indent=2))
+
+
+@pytest.mark.browser
+def test_the_detail_is_folded_on_screen_and_printed_on_paper(batch, browser):
+    out, _ = batch
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.goto((out / PERIOD / HOME / "briefing.html").as_uri())
+        shown = "() => [...document.querySelectorAll('details.hwb-detail article')].map(a => a.checkVisibility())"
+        assert page.evaluate(shown) and not any(page.evaluate(shown))
+        page.emulate_media(media="print")
+        assert all(page.evaluate(shown))
+    finally:
+        page.close()
 
 
 @pytest.mark.browser

@@ -470,18 +470,26 @@ def objective_context(**overrides):
         "id": "active-lives",
         "title": "Active lives",
         "description": "More people moving more, every day.",
+        "figures": {"total": 2, "better": 0, "similar": 0, "worse": 1, "other": 1, "higher": 0,
+                    "lower": 0},
+        "contributions": 23,
+        "has_voices": True,
+        "has_actions": True,
+        "action_counts": [{"status": "active", "count": 1}, {"status": "planned", "count": 1}],
         "indicators": [
             {
                 "name": "Percentage of physically inactive adults",
                 "sentence": indicator_sentence(ROW),
                 "chart_svg": trusted_svg(CHART_SVG),
-                "chart_alt": "Spine chart for Leeds: 1 worse than England.",
+                "chart_alt": "Trend for Leeds: 1 worse than England.",
+                "chart_caption": "Inactive adults in Leeds from 2019/20 to 2023/24.",
             },
             {
                 "name": "Deaths from drug misuse",
                 "sentence": indicator_sentence({**ROW, "value": None}),
                 "chart_svg": None,
                 "chart_alt": "",
+                "chart_caption": "",
             },
         ],
         "themes": [
@@ -492,11 +500,13 @@ def objective_context(**overrides):
                     {"sector": "resident", "count": 17},
                     {"sector": "vcse", "count": 3},
                     {"sector": "council", "count": 0},
+                    {"sector": None, "count": "not shown"},
                 ],
                 "quotes": [
                     make_quote("The canal path floods every winter.", "resident"),
                     make_quote(HOSTILE_SCRIPT + " " + HOSTILE_IMG, "vcse"),
                 ],
+                "actions": [{"title": "Canal path resurfacing", "status": "active", "answers": True}],
             }
         ],
         "actions": [
@@ -504,8 +514,14 @@ def objective_context(**overrides):
                 "title": "Canal path resurfacing",
                 "lead_org": "Example City Council",
                 "status": "active",
+                "listed_under": "Active lives",
             },
-            {"title": "Led walks for carers", "lead_org": "Carers Together", "status": "planned"},
+            {"title": "Led walks for carers", "lead_org": "Carers Together", "status": "planned",
+             "listed_under": "Active lives"},
+        ],
+        "actions_elsewhere": [
+            {"title": "Lunch clubs", "lead_org": "Men's Shed", "status": "active",
+             "listed_under": "Healthy food"},
         ],
         "gaps": [
             {"detail": "Partners voted Walking and cycling 2nd of 9 and no action answers it."}
@@ -522,6 +538,8 @@ CONTEXTS = {
         "period": "2026-11",
         "partnership_name": "Example Health and Wellbeing Partnership",
         "vision": "Everyone lives an active, connected, healthy life.",
+        "first_briefing": True,
+        "previous_period": "",
     },
     "headline": {
         "items": [
@@ -530,14 +548,35 @@ CONTEXTS = {
             {"title": "No action answers loneliness", "text": "Two partners could talk."},
         ]
     },
+    "said": {
+        "area_name": "Leeds",
+        "contributions": 186,
+        "participants": 57,
+        "sources": 3,
+        "top_priorities": [{"label": "Food insecurity", "score": 41.0},
+                           {"label": "Walking and cycling", "score": 3.0}],
+        "agreed": {"text": "Cost of living is the biggest barrier.", "agree_share": 0.91, "voters": 44},
+        "agreed_also": False,
+        "divided": {"text": "Cars should be kept out of the town centre.",
+                    "groups": [{"name": "Group A", "agree_share": 0.88},
+                               {"name": "Group B", "agree_share": 0.12}]},
+        "themes": [{"title": "Walking and cycling", "count": 23}, {"title": "Loneliness", "count": 3}],
+        "suppress_below": 5,
+    },
+    "done": {
+        "area_name": "Leeds",
+        "total": 12,
+        "by_status": [{"status": "active", "count": 7}, {"status": "idea", "count": 5}],
+        "loop_items": 6,
+        "loop_answered": 4,
+        "unanswered": ["Takeaways", "Getting about"],
+        "gaps": 3,
+        "worse": 2,
+    },
     "changes": {
-        "new_data": [
-            {
-                "indicator_name": ROW["indicator_name"],
-                "period": "2023/24",
-                "sentence": indicator_sentence(ROW),
-            }
-        ],
+        "area_name": "Leeds",
+        "first_briefing": False,
+        "new_data": [{"indicator_name": ROW["indicator_name"], "period": "2023/24"}],
         "changed_significance": [
             {
                 "indicator_name": "Smoking prevalence in adults",
@@ -548,12 +587,18 @@ CONTEXTS = {
             }
         ],
         "emerging_themes": [
-            {"title": "Warm spaces", "count": 12},
-            {"title": "Bus routes", "count": 3, "detail": "New this month"},
+            {"title": "Warm spaces", "count": 12,
+             "quote": make_quote("Keep the warm spaces open all year.", "resident")},
+            {"title": "Bus routes", "count": 3, "quote": None},
         ],
+        "new_contributions": [make_quote("More benches please.", "resident")],
+        "new_contributions_total": 6,
+        "has_voices": True,
+        "suppress_below": 5,
     },
     "objective": objective_context(),
     "consensus": {
+        "has_poll": True,
         "participants": 58,
         "agreed": [
             {
@@ -562,9 +607,11 @@ CONTEXTS = {
                 "voters": 44,
             }
         ],
+        "agreed_more": [],
         "disagreed": [
             {"text": "Parks should close at dusk.", "disagree_share": 0.71, "voters": 40}
         ],
+        "disagreed_more": [],
         "divisive": [
             {
                 "text": "Cars should be kept out of the town centre.",
@@ -581,26 +628,28 @@ CONTEXTS = {
                 "said": "Safer cycle lanes",
                 "score": 31,
                 "answered": True,
-                "actions": [{"title": "Protected lanes on the A61", "status": "active"}],
+                "actions": [{"title": "Protected lanes on the A61", "status": "active", "answers": True}],
             },
             {
                 "said": "A pantry in every ward",
                 "score": 3,
                 "answered": False,
-                "actions": [{"title": "Pantry pilot", "status": "idea"}],
+                "actions": [{"title": "Pantry pilot", "status": "idea", "answers": False}],
             },
             {"said": "More benches", "score": 12, "answered": False, "actions": []},
         ],
-        "share_answered": 1 / 3,
+        "answered": 1,
+        "items": 3,
     },
     "conversations": {
+        "has_actions": True,
         "conversations": [
             {
                 "org_a": "Example City Council",
                 "org_b": "Carers Together",
-                "reason": "both work on Walking and cycling (Example City Council: A1; Carers Together: A7) but share no action",
+                "reason": "both work on Walking and cycling but share no action yet",
             }
-        ]
+        ],
     },
     "data_notes": {
         "sources": [
@@ -620,39 +669,64 @@ EXPECTED_TEXT = {
     "title": [
         "<h1>Leeds: health and wellbeing briefing, November 2026</h1>",
         "Everyone lives an active",
+        "This is the first briefing for Leeds",
+        'data-hwb-part="first"',
     ],
     "headline": [
         '<h2 id="headline">',
         "<h3>Inactivity is worse than England</h3>",
         "significantly worse than England (22.3%)",
+        'data-hwb-part="first"',
+    ],
+    "said": [
+        "186 contributions from 57 people, from 3 events and channels.",
+        "<strong>Most votes:</strong> Food insecurity (41) and Walking and cycling (3).",
+        "<q>Cost of living is the biggest barrier</q>, 91% of 44 voters.",
+        "(agreeing: Group A 88% and Group B 12%)",
+        "Walking and cycling (23) and Loneliness (fewer than 5)",
+    ],
+    "done": [
+        "12 actions in the register: 7 under way and 5 ideas.",
+        "4 of the 6 things partners voted for most have an action answering them; not yet: Takeaways and Getting about.",
+        "3 gaps in what is being done are named under the objectives below.",
     ],
     "changes": [
+        "<strong>New figures:</strong> Percentage of physically inactive adults (2023/24).",
         "now significantly worse than England (2023), having been similar to England (2022)",
-        "<strong>Warm spaces</strong>: 12 contributions.",
-        "<strong>Bus routes</strong>: fewer than 5 contributions. New this month.",
+        "<strong>Warm spaces</strong>: 12 contributions, such as <q>Keep the warm spaces open all year.</q> (a resident).",
+        "<strong>Bus routes</strong>: fewer than 5 contributions.",
+        "6 contributions added this month.",
+        '<details class="hwb-detail">',
     ],
     "objective": [
         '<h2 id="objective-active-lives">Active lives</h2>',
-        "<figcaption>Spine chart for Leeds: 1 worse than England.</figcaption>",
+        "Active lives: 2 figures, 1 significantly worse than England and 1 neither better nor worse.",
+        "23 contributions on its themes.",
+        "Actions on it: 1 under way and 1 planned.",
+        '<details class="hwb-detail">',
+        "<figcaption>Inactive adults in Leeds from 2019/20 to 2023/24.</figcaption>",
         '<circle cx="320"',
-        "23 contributions (Residents 17, Voluntary and community fewer than 5 and Council 0).",
+        "23 contributions (Residents 17, Voluntary and community fewer than 5, Council 0 and sector not recorded not shown).",
         "<blockquote><p>The canal path floods every winter.</p></blockquote>",
         "<figcaption>— a resident</figcaption>",
+        "Being done on Walking and cycling: Canal path resurfacing (under way).",
         '<strong>Canal path resurfacing</strong>, led by Example City Council: <span class="hwb-status">Under way</span>',
+        "Also working on Active lives: Lunch clubs (under Healthy food).",
         "the figure for Leeds is suppressed",
         "no action answers it.",
     ],
     "consensus": [
-        "Based on the votes of 58 participants.",
-        "<q>Every school should have a safe walking route.</q>: 82% agreed (44 voters).",
+        "From the agree/disagree poll: 58 people voted.",
+        "<q>Every school should have a safe walking route</q>: 82% agreed (44 voters).",
         "71% disagreed (40 voters)",
-        "<li>Group A: 88% agree</li>",
+        "(agreeing: Group A 88% and Group B 12%)",
     ],
     "loop": [
-        "33% of the things partners voted for most have an action answering them.",
+        "1 of 3 has an action that says it answers it.",
         "<td>fewer than 5</td>",
         "<li>Protected lanes on the A61 (Under way)</li>",
-        "Not answered yet; considered: Pantry pilot.",
+        "<strong>Not answered yet.</strong>",
+        "<li>Pantry pilot (Idea)</li>",
         "<td>12</td>",
     ],
     "conversations": [
@@ -685,17 +759,19 @@ def test_sections_are_semantic_html():
         tags = start_tags(render(name, **CONTEXTS[name]))
         assert tags[0] == "section" and "h2" in tags, name
     tags = start_tags(render("objective", **CONTEXTS["objective"]))
-    assert {"figure", "figcaption", "h3", "ul", "p", "blockquote", "svg"} <= set(tags)
+    assert {"figure", "figcaption", "h3", "ul", "p", "blockquote", "svg", "details", "summary"} <= set(tags)
 
 
 REQUIRED = {
-    "title": ["area_name", "area_code", "period", "partnership_name", "vision"],
+    "title": ["area_name", "area_code", "period", "partnership_name", "vision", "first_briefing"],
     "headline": ["items"],
-    "changes": ["new_data", "changed_significance", "emerging_themes"],
+    "said": ["contributions", "participants", "top_priorities", "agreed", "themes"],
+    "done": ["total", "loop_items", "gaps"],
+    "changes": ["first_briefing", "changed_significance", "emerging_themes", "has_voices"],
     "objective": ["objective"],
-    "consensus": ["agreed", "disagreed", "divisive"],
-    "loop": ["rows", "share_answered"],
-    "conversations": ["conversations"],
+    "consensus": ["has_poll", "agreed", "disagreed", "divisive"],
+    "loop": ["rows", "answered", "items"],
+    "conversations": ["has_actions", "conversations"],
     "data_notes": ["sources", "methods", "suppressed", "suppress_below"],
 }
 
@@ -735,17 +811,18 @@ def test_hostile_contributed_text_is_shown_never_run():
         render(
             "loop",
             rows=[{"said": hostile, "score": 9, "answered": False, "actions": []}],
-            share_answered=0.0,
+            answered=0, items=1,
         ),
         render(
             "changes",
-            new_data=[],
-            changed_significance=[],
-            emerging_themes=[{"title": hostile, "count": 9}],
+            **{**CONTEXTS["changes"],
+               "emerging_themes": [{"title": hostile, "count": 9, "quote": make_quote(hostile, "resident")}]},
         ),
         render(
-            "conversations", conversations=[{"org_a": hostile, "org_b": "B", "reason": hostile}]
+            "conversations", has_actions=True,
+            conversations=[{"org_a": hostile, "org_b": "B", "reason": hostile}],
         ),
+        render("said", **{**CONTEXTS["said"], "agreed": {"text": hostile, "agree_share": 0.9, "voters": 30}}),
     ]
     for page in pages:
         assert ESCAPED_SCRIPT in page and ESCAPED_IMG in page
@@ -797,6 +874,7 @@ def test_chart_figure_embeds_a_real_chart():
     # Used outside a template (the Explorer builds its own markup), it is the checked SVG.
     assert str(figure["chart_svg"]).startswith("<svg") and f"{figure['chart_svg']}".endswith("</svg>")
     assert Markup(figure["chart_svg"]) == figure["chart_svg"].markup()
+    assert figure["chart_caption"] == "Two points."  # no caption of its own: its description
     page = render(
         "objective", **objective_context(indicators=[{"name": "N", "sentence": "S", **figure}])
     )
@@ -1063,7 +1141,8 @@ def test_report_is_self_contained_and_shows_only_outputs(tmp_path):
     ]
     for anchor in ("headline", "changes", "objective-active-lives", "data-notes"):
         assert f'id="{anchor}"' in page
-    assert page.index("<h1>") < page.index('class="hwb-toc"') < page.index('id="headline"')
+    # The contents follow the first part (the title and the headline here), before the detail.
+    assert page.index("<h1>") < page.index('id="headline"') < page.index('class="hwb-toc"') < page.index('id="changes"')
     # contributed text stays escaped through the export
     assert ESCAPED_SCRIPT in page and "<script" not in page
 

@@ -144,6 +144,30 @@ def test_manifest_and_index_list_every_area(tmp_path):
     assert "&lt;b&gt;broken&lt;/b&gt;" in index and "<b>broken" not in index
 
 
+def test_index_leads_with_the_home_area_and_each_areas_headline(tmp_path):
+    batch = BatchResult("2026-11", [AreaResult(code, "done", 1.0, report_dir="x")
+                                    for code in ("E06000001", "E08000021", "E06000002")])
+    summaries = {
+        "E06000001": ("Hartlepool", [{"title": "Year 6 overweight: significantly worse than England",
+                                      "text": "40.6% in 2023/24."}]),
+        "E08000021": ("Newcastle upon Tyne", [
+            {"title": "Hospital admissions <b>under 18s</b>: worse", "text": "150.4 per 100,000."},
+            {"title": "Partners' top priority: Food", "text": "Answered."}]),
+        "E06000002": ("Middlesbrough", []),
+    }
+    for code, (name, headline) in summaries.items():
+        (tmp_path / code).mkdir()
+        (tmp_path / code / "summary.json").write_text(json.dumps({"area_name": name, "headline": headline}))
+    write_manifest(batch, tmp_path, home_area="E08000021")
+    index = (tmp_path / "index.html").read_text()
+    home = index.index("Newcastle upon Tyne")
+    assert home < index.index("Hartlepool") < index.index("Middlesbrough")  # home first, then by name
+    assert "Hospital admissions &lt;b&gt;under 18s&lt;/b&gt;: worse" in index and "150.4 per 100,000." in index
+    assert "Partners&#x27; top priority: Food" in index
+    assert index.index("Year 6 overweight: significantly worse than England") > index.index("Hartlepool")
+    assert "<b>under" not in index
+
+
 # --- round two: no gap while a report is replaced, recovery, warm kernels, area codes -------
 def _poll_published_file(path: str, ready, stop, missing, partial) -> None:
     """In a second process: read the published page as fast as possible until ``stop``."""

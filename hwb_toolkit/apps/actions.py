@@ -150,6 +150,8 @@ class Said:
     options: list[tuple[str, str]]
     labels: dict[str, str]
     priorities: pd.DataFrame
+    #: The themes engine's assignments (which themes each contribution sits under).
+    assignments: pd.DataFrame
 
 
 def what_partners_said(workspace: Workspace) -> Said:
@@ -159,7 +161,8 @@ def what_partners_said(workspace: Workspace) -> Said:
     strategy = workspace.strategy
     contributions = workspace.contributions()
     votes = workspace.votes()
-    priorities = analyse_voices(contributions, votes, strategy).priorities
+    voices = analyse_voices(contributions, votes, strategy)
+    priorities = voices.priorities
     scores = dict(zip(priorities["item"].astype(str), priorities["score"], strict=True))
     titles = {theme.id: theme.title for theme in strategy.themes}
     theme_ids = sorted(titles, key=lambda t: (-float(scores.get(t, 0) or 0), list(titles).index(t)))
@@ -180,19 +183,22 @@ def what_partners_said(workspace: Workspace) -> Said:
         label = f"Said: {truncate_text(' '.join(text.split()), _OPTION_CHARS)}"
         options.append((label, contribution_id))
         labels[contribution_id] = label
-    return Said(options, labels, priorities)
+    return Said(options, labels, priorities, voices.assignments)
 
 
 def indicator_summary(workspace: Workspace) -> pd.DataFrame | None:
-    """The partnership's home area's indicator summary (for indicator gaps), or None."""
+    """The partnership's home area's indicator summary (for indicator gaps), with the
+    strategy's columns and display names as the briefing has them, or None."""
     from hwb_toolkit.indicators.summary import summarise_area
+    from hwb_toolkit.prepared import with_strategy_columns
 
     strategy = workspace.strategy
     if not strategy.home_area:
         return None
     data = workspace.indicators
     data = data[data["category_type"].isna().to_numpy(dtype=bool)]
-    return summarise_area(data, strategy.home_area, polarity=strategy.polarity())
+    return with_strategy_columns(summarise_area(data, strategy.home_area, polarity=strategy.polarity()),
+                                 strategy)
 
 
 # --- markup -----------------------------------------------------------------------------------
@@ -252,8 +258,12 @@ def filter_actions(actions: pd.DataFrame, strategy: Strategy, *, theme: str = AL
     return actions[keep.to_numpy(dtype=bool)].reset_index(drop=True)
 
 
-def gaps_markup(found: pd.DataFrame) -> str:
-    """Gaps as plain sentences, grouped by kind (escaped)."""
+def gaps_markup(found: pd.DataFrame, strategy: Strategy, summary: pd.DataFrame | None,
+                actions: pd.DataFrame, theme_links: pd.DataFrame | None = None) -> str:
+    """Gaps as plain sentences, grouped by kind (escaped): the briefing's own sentences
+    (:func:`hwb_toolkit.sections.gap_sentence`), not the engine's working notes."""
+    from hwb_toolkit.sections import gap_sentence, objective_organisations
+
     if found.empty:
         return '<p class="hwb-muted">No gaps found: every high-voted theme, worrying indicator ' \
                "and objective has someone working on it.</p>"
@@ -268,8 +278,13 @@ def gaps_markup(found: pd.DataFrame) -> str:
         rows = found[found["kind"].eq(kind).to_numpy(dtype=bool)]
         if rows.empty:
             continue
-        items = "".join(f"<li><strong>{escape(r['label'])}</strong>: {escape(r['detail'])}</li>"
-                        for r in rows.to_dict("records"))
+        items = "".join(
+            "<li>" + escape(gap_sentence(
+                r, strategy=strategy, indicators=summary, theme_links=theme_links,
+                organisations=objective_organisations(strategy, actions, r["objective"])
+                if r["kind"] == "single_sector_objective" else frozenset(),
+            )) + "</li>"
+            for r in rows.to_dict("records"))
         parts.append(f"<h3>{escape(title)}</h3><ul>{items}</ul>")
     return "".join(parts)
 
@@ -279,10 +294,12 @@ def conversations_markup(suggestions: pd.DataFrame, limit: int = 8) -> str:
     if suggestions.empty:
         return '<p class="hwb-muted">No suggestions: organisations on the same themes already ' \
                "share actions.</p>"
+    from hwb_toolkit.sections import conversation_reason
+
     pairs = suggestions.drop_duplicates(["org_a", "org_b"]).head(limit)
     items = "".join(
         f"<li><strong>{escape(r['org_a'])}</strong> and <strong>{escape(r['org_b'])}</strong>: "
-        f"{escape(r['reason'])}</li>" for r in pairs.to_dict("records"))
+        f"{escape(conversation_reason(r['theme_title']))}.</li>" for r in pairs.to_dict("records"))
     return f"<ul>{items}</ul>"
 
 
@@ -431,8 +448,12 @@ class ActionsPage:
 
     def _draw_analyses(self) -> None:
         priorities = self.said.priorities if len(self.said.priorities) else None
+        from hwb_toolkit.briefing import theme_action_links, with_contribution_themes
+
         found = gaps(self.strategy, self.actions, self.summary, priorities)
-        self.gaps_html.value = gaps_markup(found)
+        links = theme_action_links(with_contribution_themes(self.actions, self.said.assignments),
+                                   self.strategy)
+        self.gaps_html.value = gaps_markup(found, self.strategy, self.summary, self.actions, links)
         self.talk_html.value = conversations_markup(connections(self.actions, self.strategy).suggestions)
 
     def _filter_said(self) -> None:

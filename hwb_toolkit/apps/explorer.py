@@ -51,7 +51,7 @@ from hwb_toolkit.apps.common import (
     text_markup,
     workspace_path,
 )
-from hwb_toolkit.narrative import pluralise, suppress_small
+from hwb_toolkit.narrative import pluralise, status_label, suppress_small
 from hwb_toolkit.prepared import latest_prepared, series_label, with_strategy_columns
 
 logger = logging.getLogger("hwb_toolkit.apps.explorer")
@@ -219,7 +219,7 @@ def _sentences_markup(items: list[dict[str, Any]], area: str) -> str:
 
 def _trends_markup(objective: dict, area: str, objective_id: str) -> str:
     figures = [f"<div class=\"hwb-trend\">{text_markup(item['name'], tag='h3')}"
-               f"<figure>{item['chart_svg']}<figcaption>{escape(item['chart_alt'])}</figcaption>"
+               f"<figure>{item['chart_svg']}<figcaption>{escape(item['chart_caption'])}</figcaption>"
                f"</figure></div>" for item in objective["indicators"]]
     body = "".join(figures) or text_markup("No trend to show.")
     return f'<div data-area="{escape(area)}" data-objective="{escape(objective_id)}">{body}</div>'
@@ -240,16 +240,16 @@ def _voices_markup(objective: dict, suppress_below: int) -> str:
             )
     if objective.get("voices_chart_svg"):
         parts.append(f"<figure>{objective['voices_chart_svg']}<figcaption>"
-                     f"{escape(objective['voices_chart_alt'])}</figcaption></figure>")
+                     f"{escape(objective['voices_chart_caption'])}</figcaption></figure>")
     return "".join(parts)
 
 
 def _actions_markup(objective: dict) -> str:
-    actions = objective["actions"]
+    actions = objective["actions"] + objective["actions_elsewhere"]
     parts = []
     if actions:
         parts.append(bullet_markup(
-            f"{a['title']} — {a['lead_org']} ({a['status']})" for a in actions
+            f"{a['title']} — {a['lead_org']} ({status_label(a['status'])})" for a in actions
         ))
     else:
         parts.append(text_markup("No actions are recorded for this objective in this area yet."))
@@ -260,15 +260,12 @@ def _actions_markup(objective: dict) -> str:
 
 
 def _spine_markup(glance: dict, area: str) -> str:
-    from hwb_toolkit.narrative import pluralise
+    from hwb_toolkit.narrative import render
 
-    counts = glance["counts"]
-    words = (f"Of {pluralise(counts['total'], 'indicator')}, {counts['better']} "
-             f"{'is' if counts['better'] == 1 else 'are'} significantly better than England, "
-             f"{counts['similar']} similar and {counts['worse']} significantly worse"
-             + (f"; {counts['other']} not compared." if counts["other"] else "."))
+    # The briefing's own sentence, from the same counts (sections.comparison_counts).
+    words = " ".join(render("comparison_counts.txt.j2", counts=glance["counts"]).split())
     return (f'<div data-area="{escape(area)}">{text_markup(words)}<figure>{glance["chart_svg"]}'
-            f"<figcaption>{escape(glance['chart_alt'])}</figcaption></figure></div>")
+            f"<figcaption>{escape(glance['chart_caption'])}</figcaption></figure></div>")
 
 
 def _html(css_class: str) -> widgets.HTML:
@@ -316,7 +313,10 @@ class Explorer:
                 panel("What partners said", self.voices),
                 panel("What is being done", self.actions),
             ),
-            panel("Trends", self.trends),
+            # In a row, so the panel takes the width and its full height: a panel placed
+            # straight in the column took its 18rem flex basis as its height (a 288 px box
+            # scrolling the charts, cut mid-plot).
+            row(panel("Trends", self.trends)),
         )
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hwb-explorer")
         self._lock = threading.Lock()

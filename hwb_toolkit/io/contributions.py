@@ -17,11 +17,14 @@ Conventions shared by every reader:
   have several headers, the line number) and the column.
 - Privacy on the way in: ``author`` (and a vote's ``participant``) is replaced by
   a keyed pseudonym (:func:`hwb_toolkit.voices.privacy.pseudonymise`; key from the
-  ``pseudonym_key`` argument or ``$HWB_PSEUDONYM_KEY``), and emails, UK phone
-  numbers and full postcodes in ``text`` are masked. Polis and pabulib ids are
-  already anonymous numbers published as open data; they are kept as they are so
-  results can be compared with the published ones.
-- Text is kept verbatim apart from surrounding white space and the masking.
+  ``pseudonym_key`` argument or ``$HWB_PSEUDONYM_KEY``). Personal details in ``text``
+  (emails, phone numbers, postcodes, NHS and National Insurance numbers) are masked
+  where contributions enter the published tables,
+  :meth:`hwb_toolkit.io.workspace.Workspace.contributions`, for these files and the
+  shared store alike. Polis and pabulib ids are already anonymous numbers published
+  as open data; they are kept as they are so results can be compared with the
+  published ones.
+- Text is kept verbatim apart from surrounding white space.
 - ``created_at`` is UTC (``datetime64[us, UTC]``, NaT when unknown). ISO 8601
   strings, epoch seconds or milliseconds and day-first dates (``05/03/2024``, the
   UK convention) are accepted; times without a zone are taken as UTC.
@@ -63,7 +66,7 @@ from hwb_toolkit.schema import (
     VOTE_COLUMNS,
     VOTE_KINDS,
 )
-from hwb_toolkit.voices.privacy import mask_personal_details, pseudonymise
+from hwb_toolkit.voices.privacy import pseudonymise
 
 #: Ready mappings accepted by :func:`read_contributions` (besides a dict).
 MAPPINGS = ("canonical", "microsoft_forms", "google_forms", "mentimeter", "open_space")
@@ -338,7 +341,7 @@ def _finish_contributions(
     out["session"] = _clean_text(frame["session"]) if "session" in frame else np.nan
     kinds = frame["kind"] if "kind" in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
     out["kind"] = _normalise_kind(kinds, kind, file=path, column=where("kind"), rows=rows)
-    out["text"] = mask_personal_details(text)
+    out["text"] = text
     out["author"] = (
         pseudonymise(_clean_text(frame["author"]), pseudonym_key) if "author" in frame else np.nan
     )

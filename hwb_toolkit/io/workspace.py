@@ -281,11 +281,18 @@ class Workspace:
         }
 
     def contributions(self, *, include_store: bool = True) -> pd.DataFrame:
-        """Contributions from the voices files plus the visible ones partners added in the store."""
+        """Contributions from the voices files plus the visible ones partners added in the store.
+
+        The one point where contributions enter the published tables (briefings, pages,
+        a batch's prepared tables): personal details in ``text`` are masked here
+        (:func:`hwb_toolkit.voices.privacy.mask_personal_details`), whatever the source.
+        """
+        from hwb_toolkit.voices.privacy import mask_personal_details
+
         files, _ = self._voices_files
-        if not include_store or not self.store_path.exists():
-            return files
-        return _concat([files, self.store().contributions()], CONTRIBUTION_COLUMNS)
+        if include_store and self.store_path.exists():
+            files = _concat([files, self.store().contributions()], CONTRIBUTION_COLUMNS)
+        return files.assign(text=mask_personal_details(files["text"]))
 
     def votes(self, *, include_store: bool = True) -> pd.DataFrame:
         """Votes from the voices files plus those cast in the store."""

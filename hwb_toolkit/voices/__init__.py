@@ -10,8 +10,9 @@ that the readers in :mod:`hwb_toolkit.io.contributions` produce:
   agree/disagree/pass counts.
 - :func:`voice_balance` (:mod:`.balance`): contributions by sector and organisation,
   missing voices, concentration.
-- :func:`pseudonymise`, :func:`mask_personal_details` (:mod:`.privacy`): applied by
-  the readers on the way in.
+- :func:`pseudonymise`, :func:`mask_personal_details` (:mod:`.privacy`): authors are
+  pseudonymised by the readers; text is masked where contributions enter the published
+  tables (``Workspace.contributions``).
 - Opinion groups, consensus and division, the Polis way (:mod:`.opinion`).
 """
 

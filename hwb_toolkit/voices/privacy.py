@@ -1,10 +1,13 @@
-"""Privacy on the way in: pseudonymous authors and masked personal details.
+"""Privacy: pseudonymous authors and masked personal details.
 
 Every reader in :mod:`hwb_toolkit.io.contributions` passes authors (and vote
-participants) through :func:`pseudonymise` and free text through
-:func:`mask_personal_details` before a table leaves the reader, so nothing
-downstream (themes, pages, the store, published briefings) ever holds a name,
-an email address or a phone number typed into a form or onto a post-it.
+participants) through :func:`pseudonymise` before a table leaves the reader.
+Free text is masked with :func:`mask_personal_details` at the one point where
+contributions enter the published tables, :meth:`hwb_toolkit.io.workspace.Workspace.contributions`,
+for the voices files and the shared store alike, so nothing downstream (themes,
+pages, prepared tables, published briefings) ever holds an email address, a phone
+number, a postcode, an NHS number or a National Insurance number typed into a
+form, onto a post-it or into the Workshop page.
 
 Pseudonyms are keyed hashes (HMAC-SHA256), not plain hashes: without the key a
 reader of a published table cannot confirm a guess ("is p_3f... Jane Smith?")
@@ -39,6 +42,8 @@ _PSEUDONYM = re.compile(rf"^{PSEUDONYM_PREFIX}[0-9a-f]{{{PSEUDONYM_HEX_DIGITS}}}
 EMAIL_MASK = "[email removed]"
 PHONE_MASK = "[phone removed]"
 POSTCODE_MASK = "[postcode removed]"
+NHS_NUMBER_MASK = "[NHS number removed]"
+NI_NUMBER_MASK = "[NI number removed]"
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 # UK numbers: +44 / 0044 (optionally "(0)") or a leading 0, then 9-11 more digits
@@ -57,6 +62,37 @@ _UK_POSTCODE = re.compile(
     r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)[ \t]*\d(?!(?:st|nd|rd|th)\b)[ABD-HJLNP-UW-Z]{2}\b",
     re.IGNORECASE,
 )
+
+
+# NHS numbers: ten digits, written together or as 3-3-4 with spaces or hyphens. Only a
+# number whose tenth digit is its modulus-11 check digit is masked (NHS Digital's rule),
+# so an ordinary ten-digit number (an order, a count) is left alone.
+_NHS_NUMBER = re.compile(r"(?<![\w+])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\w])")
+# National Insurance numbers: two letters, six digits (often in pairs), a final letter A-D.
+# Without the final letter only prefixes HMRC allocates count (first letter not D, F, I, Q,
+# U or V; second not D, F, I, O, Q, U or V; not BG, GB, KN, NK, NT, TN or ZZ), so a code
+# such as "PO123456" is not taken for one.
+_NI_NUMBER = re.compile(
+    r"(?<![\w])(?:[A-Z]{2}(?:[ ]?\d{2}){3}[ ]?[A-D]"
+    r"|(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?:[ ]?\d{2}){3})(?![\w])",
+    re.IGNORECASE,
+)
+
+
+def is_nhs_number(digits: str) -> bool:
+    """True when ``digits`` (ten digits, spaces and hyphens ignored) pass the NHS number's
+    modulus-11 check: weights 10 to 2 on the first nine digits, 11 minus the remainder
+    of their sum divided by 11 is the tenth digit (11 counts as 0; 10 is never valid)."""
+    numbers = [int(ch) for ch in digits if ch.isdigit()]
+    if len(numbers) != 10:
+        return False
+    check = 11 - sum(weight * digit for weight, digit in zip(range(10, 1, -1), numbers[:9], strict=True)) % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == numbers[9]
+
+
+def _mask_nhs_number(match: re.Match) -> str:
+    return NHS_NUMBER_MASK if is_nhs_number(match.group(0)) else match.group(0)
 
 
 def pseudonym_key(key: str | bytes | None = None) -> bytes:
@@ -104,23 +140,23 @@ def pseudonymise(values, key: str | bytes | None = None):
 
 
 def mask_personal_details(text, *, postcodes: bool = True):
-    """Mask email addresses, UK phone numbers and (by default) full UK postcodes in free text.
+    """Mask personal details in free text: email addresses, NHS numbers, National Insurance
+    numbers, UK phone numbers and (by default) full UK postcodes.
 
-    They become ``"[email removed]"``, ``"[phone removed]"`` and
-    ``"[postcode removed]"``; everything else is left exactly as written.
-    ``text`` is one string or a pandas Series (missing values stay missing).
-    Phone numbers are UK forms: ``07700 900123``, ``+44 (0)20 7946 0000``,
-    ``(0161) 496 0000``, ``0113-496-0000``.
+    They become ``"[email removed]"``, ``"[NHS number removed]"``, ``"[NI number removed]"``,
+    ``"[phone removed]"`` and ``"[postcode removed]"``; everything else is left exactly
+    as written. ``text`` is one string or a pandas Series (missing values stay missing).
+    NHS numbers are masked only when their check digit is right (:func:`is_nhs_number`);
+    National Insurance numbers as ``QQ 12 34 56 C`` or ``AB123456``. Phone numbers are UK
+    forms: ``07700 900123``, ``+44 (0)20 7946 0000``, ``(0161) 496 0000``, ``0113-496-0000``.
     """
     if isinstance(text, pd.Series):
-        masked = text.str.replace(_EMAIL, EMAIL_MASK, regex=True)
-        masked = masked.str.replace(_UK_PHONE, PHONE_MASK, regex=True)
-        if postcodes:
-            masked = masked.str.replace(_UK_POSTCODE, POSTCODE_MASK, regex=True)
-        return masked
+        return text.map(lambda value: mask_personal_details(value, postcodes=postcodes))
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return text
     masked = _EMAIL.sub(EMAIL_MASK, text)
+    masked = _NHS_NUMBER.sub(_mask_nhs_number, masked)
+    masked = _NI_NUMBER.sub(NI_NUMBER_MASK, masked)
     masked = _UK_PHONE.sub(PHONE_MASK, masked)
     if postcodes:
         masked = _UK_POSTCODE.sub(POSTCODE_MASK, masked)

@@ -7,6 +7,8 @@ test drives the served page in Chromium; the briefing test runs the real pipelin
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import time
 from pathlib import Path
 
@@ -213,6 +215,21 @@ def test_gaps_and_conversations_follow_the_register(page, workspace):
     assert "Saved" in page.form_status.value
     voted_gaps = page.gaps_html.value.split("Indicators worse")[0]
     assert "Takeaways, shops and advertising" not in voted_gaps
+
+
+def test_gaps_and_suggestions_read_as_plain_sentences(page):
+    gaps = html.unescape(re.sub(r"<[^>]+>", " ", page.gaps_html.value))
+    gaps = " ".join(gaps.split())
+    # The briefing's own sentences, not the engine's working notes.
+    assert ("Hospital admissions for mental health conditions, under 18s, is significantly worse than "
+            "England, but no planned or active action is linked to it.") in gaps
+    assert 'Partners voted "Takeaways, shops and advertising" among their top priorities' in gaps
+    for note in ("linked_indicators", "vs", "'Worse'", "150.447", "score 29", "2nd of", "(other actions"):
+        assert note not in gaps, note
+    assert not re.search(r"\bA0\d\d\b", gaps)  # no action ids
+    talk = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.talk_html.value)).split())
+    assert "but share no action yet." in talk
+    assert not re.search(r"\bA0\d\d\b", talk) and ";" not in talk
 
 
 # --- the briefing ---------------------------------------------------------------------------------

@@ -307,3 +307,30 @@ def test_the_explorer_loads_thirty_times_in_a_row(voila_server, open_page):
     late = voila_server.log().count(LATE_REPLY_MESSAGE)
     print(f"explorer: 30/30 loads, median {sorted(seconds)[15]:.2f} s, max {max(seconds):.2f} s;"
           f" kernel replies found only by the periodic check (missed wake-ups): {late}")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_trend_charts_are_shown_whole_at_desktop_and_phone_width(voila_server, open_page, screenshot):
+    from .conftest import DESKTOP
+
+    for viewport, name in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        watched = open_page(voila_server.page_url("explorer.ipynb"), viewport)
+        wait_for_page(watched, server=voila_server)
+        page = watched.page
+        page.wait_for_selector(".hwb-trends svg", timeout=60000)
+        # No box of its own to scroll: the panel holding the trends is as tall as they are.
+        boxes = page.evaluate("""() => { const out = []; let node = document.querySelector('.hwb-trends');
+            for (let i = 0; i < 3 && node; i++, node = node.parentElement)
+              out.push([node.clientHeight, node.scrollHeight, getComputedStyle(node).overflowY]);
+            return out; }""")
+        for client, scroll, overflow in boxes:
+            assert scroll <= client + 1 or overflow == "visible", (name, boxes)
+        # Every chart lies wholly inside its panel and the window's width.
+        panel = page.locator(".hwb-trends").bounding_box()
+        for chart in page.locator(".hwb-trends svg").all():
+            box = chart.bounding_box()
+            assert box["x"] >= panel["x"] - 1 and box["x"] + box["width"] <= panel["x"] + panel["width"] + 1
+            assert box["y"] >= panel["y"] - 1 and box["y"] + box["height"] <= panel["y"] + panel["height"] + 1
+            assert box["x"] + box["width"] <= viewport["width"] + 1
+        screenshot(page, f"explorer-trends-{name}")

@@ -76,7 +76,7 @@ def test_not_held(text):
 
 
 def test_already_masked_text_is_not_held_again():
-    # The readers mask personal details on the way in; the mask itself is not a detail.
+    # Published tables hold masked text (Workspace.contributions); the mask itself is not a detail.
     assert needs_review("contact [email removed] or [phone removed]") == []
 
 

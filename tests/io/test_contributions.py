@@ -40,7 +40,9 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 # --- canonical files and dict mappings -----------------------------------------
-def test_canonical_file_is_completed_pseudonymised_and_masked(tmp_path):
+def test_canonical_file_is_completed_and_pseudonymised(tmp_path):
+    # Text is kept as written here: personal details are masked where contributions enter the
+    # published tables (Workspace.contributions, tests/io/test_workspace_privacy.py).
     path = write(tmp_path, "postits.csv", (
         "contribution_id,text,author,organisation,sector,kind,created_at,theme\n"
         "a1,More benches on the canal path,Jane Smith,Leeds City Council,Local Authority,,"
@@ -56,7 +58,7 @@ def test_canonical_file_is_completed_pseudonymised_and_masked(tmp_path):
         "source": ["Moving More unconference"] * 2,
         "kind": ["post_it", "post_it"],
         "text": ["More benches on the canal path",
-                 "Ring me on [phone removed] or [email removed]"],
+                 "Ring me on 07700 900123 or jane@example.org"],
         "author": [pseudonymise("Jane Smith", KEY)] * 2,
         "organisation": ["Leeds City Council", "Age UK"],
         "sector": ["council", "vcse"],
