@@ -308,11 +308,12 @@ class _WriteHandler(LiveHandler):
         except InputError as error:
             await self.answer_refusal(session_id, fields, Refusal(400, str(error)))
             return
-        channel.request_refresh()
         if not self.wants_json():
+            await channel.refreshed()  # the page it goes back to shows the change
             self.redirect(f"/workshop/{quote(session_id)}?code={access.normalise_code(code)}"
                           f"&done={done}", status=303)
             return
+        channel.request_refresh()
         self.finish({"ok": True, "message": message, **result})
 
     async def answer_refusal(self, session_id: str, fields: dict[str, Any],

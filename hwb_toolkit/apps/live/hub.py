@@ -128,6 +128,8 @@ class SessionChannel:
         self._refreshing: asyncio.Task | None = None
         self._forming_dirty = False
         self._forming_task: asyncio.Task | None = None
+        self._reads_started = self._reads_applied = 0
+        self._read_applied = asyncio.Condition()
         self._apply(views)
 
     # .. what the pages get ..................................................................
@@ -166,16 +168,29 @@ class SessionChannel:
         if self._refreshing is None or self._refreshing.done():
             self._refreshing = asyncio.get_running_loop().create_task(self._refresh_loop())
 
+    async def refreshed(self) -> None:
+        """Return once a read that began after this call has been applied (for a page that
+        must show a change it has just made, such as a form sent without JavaScript)."""
+        wanted = self._reads_started + 1
+        self.request_refresh()
+        async with self._read_applied:
+            await self._read_applied.wait_for(lambda: self._reads_applied >= wanted)
+
     async def _refresh_loop(self) -> None:
         while self._dirty:
             self._dirty = False
+            self._reads_started += 1
             try:
                 views = await self.hub.in_reader(worker.read_views, self.session_id)
             except Exception:  # noqa: BLE001 - keep the channel alive; the next change retries
                 logger.exception("live: could not read session %s", self.session_id)
+                self._dirty = True
                 await asyncio.sleep(1.0)
                 continue
             self._apply(views)
+            async with self._read_applied:
+                self._reads_applied = self._reads_started
+                self._read_applied.notify_all()
             await asyncio.sleep(self.hub.refresh_pause)
 
     def _apply(self, views: dict[str, Any]) -> None:
@@ -276,15 +291,16 @@ class LiveHub:
         return await self._run("analyser", work, *args)
 
     def _executor(self, name: str) -> Executor:
-        """The executor for ``name``, or the store thread while its helper process is still
-        starting: a fresh process imports pandas and scikit-learn (seconds; far more on a
-        busy machine), and the first people to open a page should not wait for that."""
+        """The executor for ``name``. While the reader's helper process is still starting
+        (it imports pandas and scikit-learn: seconds, far more on a busy machine), reads
+        run on the store thread, so the first people to open a page do not wait for it;
+        an analysis, which could hold up writes there, waits for its own process."""
         executor = self._executors[name]
         if executor is None:
             executor = self._executors[name] = worker.helper_process()
             self._warming[name] = executor.submit(worker.warm, self.root)
         warming = self._warming.get(name)
-        if warming is not None and not warming.done():
+        if name == "reader" and warming is not None and not warming.done():
             return self._store_thread
         return executor
 

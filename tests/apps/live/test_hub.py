@@ -164,3 +164,19 @@ def test_a_stream_that_falls_behind_gets_a_fresh_snapshot_instead_of_a_backlog()
         return waiting, first, await subscriber.next(1.0), await subscriber.next(0.01)
 
     assert run_in_own_loop(scenario) == (1, RESYNC, b"after the snapshot", None)
+
+
+def test_refreshed_returns_once_a_read_after_the_write_is_applied(workspace):
+    hub = make_hub(workspace)
+
+    async def scenario():
+        channel = await hub.channel("ws-1")
+        seen = []
+        for n in range(5):
+            await post_it(hub, channel, f"Shown on the next page {n}")
+            await channel.refreshed()
+            seen.append(len(channel.wall))
+        return seen
+
+    assert run_in_own_loop(scenario, timeout=60) == [1, 2, 3, 4, 5]
+    hub.close()
