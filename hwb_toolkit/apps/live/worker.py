@@ -14,6 +14,9 @@ once per process (:func:`_workspace`), so the same functions also run in a threa
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -81,8 +84,23 @@ def analyse_session(root: str, session_id: str) -> dict[str, Any]:
 
 def helper_process() -> ProcessPoolExecutor:
     """A one-process pool for these functions, started fresh (``spawn``: the server has
-    threads, which a forked child would inherit in an unknown state)."""
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    threads, which a forked child would inherit in an unknown state). The process ends
+    when the server does, however the server ends (:func:`_leave_with_parent`)."""
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_leave_with_parent, initargs=(os.getpid(),))
+
+
+def _leave_with_parent(parent: int, every_seconds: float = 1.0) -> None:
+    """In a helper process: exit as soon as the server that started it is gone. A server
+    killed outright (SIGKILL, a crash) never tells its pool to stop, and each orphaned
+    helper would keep about 250 MB until the machine restarts."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_seconds)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="hwb-live-parent-watch", daemon=True).start()
 
 
 def workspace_key(root: str | Path) -> str:

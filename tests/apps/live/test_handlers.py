@@ -324,3 +324,30 @@ def test_the_token_protects_reports_and_the_facilitator_page(server):
         assert page.headers["X-Frame-Options"] == "DENY"
     status, body = server.get("/voila/render/workshop.ipynb", with_token=False)
     assert status in (302, 403) and "hwb-page" not in body
+
+
+@pytest.mark.slow
+def test_the_helper_processes_end_with_a_server_killed_outright(tmp_path):
+    import signal
+
+    import psutil
+
+    root, reports = make_workspace(tmp_path)
+    server = launch_voila(root, reports=reports, log_dir=tmp_path / "log")
+    try:
+        secret = live_secret(root)
+        status, _ = server.get(f"/workshop/{SESSION}?code={join_code(secret, SESSION)}")
+        assert status == 200
+        deadline = time.monotonic() + 60
+        helpers = []
+        while len(helpers) < 2 and time.monotonic() < deadline:  # the reader and the analyser
+            helpers = [p for p in psutil.Process(server.process.pid).children(recursive=True)
+                       if "spawn_main" in " ".join(p.cmdline())]
+            time.sleep(0.2)
+        assert len(helpers) == 2
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(timeout=10)
+        gone, alive = psutil.wait_procs(helpers, timeout=10)
+        assert alive == [], f"helpers still running after their server was killed: {alive}"
+    finally:
+        server.stop()
