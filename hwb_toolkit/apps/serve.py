@@ -268,6 +268,7 @@ async def _kernel_start_one_request_at_a_time(self, nb, kernel_id, kernel_future
         nb, km=km, config=self.traitlet_config,
         show_tracebacks=self.voila_configuration.show_tracebacks,
     )
+    wait_for_all_output(self.executor)
     self.executor.kc = await self.executor.async_start_new_kernel_client()
     check_shell_in_slices(self.executor.kc.shell_channel, self.executor.log)
     if nb.metadata.kernelspec["language"] == "python":
@@ -278,6 +279,37 @@ async def _kernel_start_one_request_at_a_time(self, nb, kernel_id, kernel_future
         await self.executor.async_wait_for_reply(msg_id)
     self.kernel_started = True
     return kernel_id
+
+
+def wait_for_all_output(executor) -> None:
+    """Make ``executor`` (an nbclient ``NotebookClient``) end a cell only once it has read all
+    of the cell's output, under the cell's own time limit, instead of dropping the output
+    it has not read 4 s after the kernel's reply; past the limit the page says it took too
+    long instead of showing an empty page.
+
+    Why: this was the cause of the pages that never became interactive when several were
+    opened at once ("Timeout waiting for IOPub output" in the server log). nbclient takes
+    the kernel's ``execute_reply`` (shell socket) as the end of a cell, then gives the
+    cell's output (IOPub socket: everything the kernel published before replying)
+    ``iopub_timeout`` = 4 s to be read; when that passes it stops reading, logs that
+    warning and renders the cell with the output read so far. A page's widget is its cell's
+    last output (a ``display_data`` after about 70 ``comm_open``), so such a page was sent
+    without its widget: the browser showed nothing, for ever, with the server idle.
+    Nothing had been lost: the messages were waiting, unread, in the server's own sockets.
+    Measured with the renderer instrumented, 15 Explorer pages opened at once on 2 cores:
+    when the reply came, the renderer had read 9-35 of the cell's 90 output messages; 10
+    of the 15 pages were rendered without their ``display_data``, each with the warning,
+    and those 10 never became interactive. The output is read late because one server
+    process reads the output of every kernel and, with N kernels busy, gets about 1/(N+1)
+    of the processors (measured: it ran 5-15% of the time and waited for a processor
+    80-90%). That lateness is now harmless: the cell ends when the kernel says its output
+    is complete (its ``idle`` status for the request, which the protocol always sends).
+    The server also does less per page (:func:`install_executor_fix`), and the number of
+    kernels is capped (:mod:`hwb_toolkit.apps.page_kernels`).
+    """
+    # nbclient's Integer trait cannot be None: a cell with no limit waits up to a day.
+    executor.iopub_timeout = int(executor.timeout) if executor.timeout else 24 * 3600
+    executor.raise_on_iopub_timeout = True
 
 
 def check_shell_in_slices(channel, log: logging.Logger | None = None,
@@ -347,14 +379,53 @@ def check_shell_in_slices(channel, log: logging.Logger | None = None,
     channel.get_msg = get_msg
 
 
+def _compiled_templates_cache():
+    """A Jinja bytecode cache in memory, shared by every page render of this process."""
+    import jinja2
+
+    class CompiledTemplates(jinja2.BytecodeCache):
+        """Compiled template code by template (a template whose source changed is
+        compiled again: Jinja checks the source's checksum)."""
+
+        def __init__(self):
+            self.code: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket) -> None:
+            if bucket.key in self.code:
+                bucket.bytecode_from_string(self.code[bucket.key])
+
+        def dump_bytecode(self, bucket) -> None:
+            self.code[bucket.key] = bucket.bytecode_to_string()
+
+    return CompiledTemplates()
+
+
 def install_executor_fix() -> None:
-    """Make Voila's page renderer wait for every kernel reply (see
-    :func:`_kernel_start_one_request_at_a_time`) and look at the shell socket at least every
-    :data:`SHELL_CHECK_SECONDS` while it waits (:func:`check_shell_in_slices`). Idempotent;
-    applied by ``hwb serve`` and, on Binder, by this module's Jupyter server extension."""
+    """Make Voila's page renderer wait for every kernel reply and all of a cell's output (see
+    :func:`_kernel_start_one_request_at_a_time` and :func:`wait_for_all_output`), look at
+    the shell socket at least every :data:`SHELL_CHECK_SECONDS` while it waits
+    (:func:`check_shell_in_slices`), and compile the page templates once per process
+    instead of once per page. Idempotent; applied by ``hwb serve`` and, on Binder, by this
+    module's Jupyter server extension."""
+    from voila.exporter import VoilaExporter
     from voila.notebook_renderer import NotebookRenderer
 
     NotebookRenderer._jinja_kernel_start = _kernel_start_one_request_at_a_time
+    if not getattr(VoilaExporter, "_hwb_shared_templates", False):
+        # Voila makes a new template environment for every page, which parsed and compiled
+        # the same dozen templates again each time. Every page's exporter has the same
+        # settings (asynchronous rendering, the same extensions), so the compiled code is
+        # the same and can be shared.
+        per_page_environment = VoilaExporter.environment.fget
+        shared = _compiled_templates_cache()
+
+        def environment(exporter):
+            env = per_page_environment(exporter)
+            env.bytecode_cache = shared
+            return env
+
+        VoilaExporter.environment = property(environment)
+        VoilaExporter._hwb_shared_templates = True
 
 
 def voila_app_class():
