@@ -173,12 +173,19 @@ def serve(
         "reports"
     ),
     preheat: Annotated[bool, typer.Option(help="Keep a warm kernel per page.")] = False,
+    max_kernels: Annotated[
+        int | None,
+        typer.Option(help="Most pages open at once (each holds a kernel); default: sized to "
+                          "the memory free. Beyond it visitors are asked to try again.",
+                     min=1),
+    ] = None,
 ) -> None:
     """Serve the partner pages (Explorer, Workshop, Actions) with Voila."""
     from hwb_toolkit.apps.serve import serve as serve_pages
 
     try:
-        serve_pages(workspace, port, token, reports=reports, preheat=preheat)
+        serve_pages(workspace, port, token, reports=reports, preheat=preheat,
+                    max_kernels=max_kernels)
     except KeyboardInterrupt:
         pass
 

@@ -192,13 +192,23 @@ def _handlers_module():
     import tornado.web
     from voila.tornado.handler import TornadoVoilaHandler
 
+    from hwb_toolkit.apps.page_kernels import (
+        BUSY_PAGE,
+        RETRY_AFTER_SECONDS,
+        PageKernelsFull,
+    )
+
     class PageHandler(TornadoVoilaHandler):
-        """Voila's page handler, plus the ``_xsrf`` cookie.
+        """Voila's page handler, plus the ``_xsrf`` cookie and the kernel cap.
 
         When a page is closed, Voila's front end posts a shutdown beacon for the page's
         kernel with the ``_xsrf`` value read from ``document.cookie``; Voila never sets
         that cookie, so the beacon is refused (403) and every visit leaves its kernel
         running until culled. Reading ``self.xsrf_token`` sets the cookie.
+
+        When the kernel manager (:class:`~hwb_toolkit.apps.page_kernels.PageKernelManager`)
+        has no room for another page kernel, the visitor gets the busy page (503 with
+        ``Retry-After``) and no kernel is started.
         """
 
         async def prepare(self):
@@ -206,6 +216,24 @@ def _handlers_module():
             if result is not None:
                 await result
             self.xsrf_token  # noqa: B018 - the property sets the cookie
+
+        @tornado.web.authenticated
+        async def get(self, path=None):
+            is_full = getattr(self.kernel_manager, "is_full", None)
+            if is_full is not None and is_full():
+                return self.write_busy_page()
+            try:
+                await super().get(path)
+            except PageKernelsFull:  # filled up while this page was being prepared
+                self.write_busy_page()
+
+        def write_busy_page(self) -> None:
+            self.clear()
+            self.set_status(503)
+            self.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(BUSY_PAGE)
 
     class ReportsHandler(tornado.web.StaticFileHandler):
         """Serves the pipeline's published report files, read only, and nothing else."""
@@ -466,8 +494,9 @@ def voila_app_class():
 
 def voila_argv(root_dir: Path, *, port: int, token: str | None, reports: Path,
                host: str = DEFAULT_HOST, preheat: bool = False, pool_size: int = 1,
-               extra: Sequence[str] = ()) -> list[str]:
-    """The command-line settings passed to Voila on top of :data:`CONFIG_FILE`."""
+               max_kernels: int = 0, extra: Sequence[str] = ()) -> list[str]:
+    """The command-line settings passed to Voila on top of :data:`CONFIG_FILE`
+    (``max_kernels`` 0: the kernel manager sizes the cap to the memory free)."""
     argv = [
         str(root_dir),
         f"--Voila.config_file_paths={[str(APPS_DIR)]!r}".replace("'", '"'),
@@ -476,6 +505,7 @@ def voila_argv(root_dir: Path, *, port: int, token: str | None, reports: Path,
         "--Voila.port_retries=0",
         f"--HwbVoila.reports_dir={reports}",
         f"--Voila.token={token or ''}",
+        f"--PageKernelManager.max_kernels={max_kernels}",
     ]
     if preheat:
         argv += ["--VoilaConfiguration.preheat_kernel=True",
@@ -486,21 +516,34 @@ def voila_argv(root_dir: Path, *, port: int, token: str | None, reports: Path,
 def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = None, *,
           reports: str | Path | None = None, pages: str | Path | None = None,
           host: str = DEFAULT_HOST, preheat: bool = False, pool_size: int = 1,
-          extra_voila_args: Sequence[str] = ()) -> None:
+          max_kernels: int | None = None, extra_voila_args: Sequence[str] = ()) -> None:
     """Serve the partner pages for ``workspace`` until interrupted (Ctrl-C).
 
     ``reports`` is the pipeline's output folder (default ``./reports``, as ``hwb batch``);
     ``pages`` a folder of page notebooks (default the repository's ``notebooks/``, of
     which only :data:`APP_PAGES` are served). ``token`` (optional) is then required by
     every page. ``preheat`` keeps ``pool_size`` kernels per page started and the page
-    already run, so a visit is served at once. Prints the pages' addresses first.
-    Raises :class:`~hwb_toolkit.errors.ConfigError` if ``workspace`` is not a workspace.
+    already run, so a visit is served at once. ``max_kernels`` is the most pages open at
+    once (each holds a kernel; default: as many as the memory free now allows, see
+    :func:`~hwb_toolkit.apps.page_kernels.default_max_kernels`); beyond it a visitor is
+    asked to try again in a minute. Prints the pages' addresses and the cap first.
+    Raises :class:`~hwb_toolkit.errors.ConfigError` if ``workspace`` is not a workspace,
+    or if ``max_kernels`` is below 1.
     """
     from hwb_toolkit.apps.common import REPORTS_ENV, WORKSPACE_ENV
     from hwb_toolkit.errors import ConfigError
     from hwb_toolkit.io.workspace import Workspace
 
     workspace_root = Workspace.open(workspace).root
+    if max_kernels is not None and max_kernels < 1:
+        raise ConfigError(f"--max-kernels must be at least 1 (got {max_kernels})")
+    if max_kernels is None:
+        from hwb_toolkit.apps.page_kernels import default_max_kernels
+
+        max_kernels = default_max_kernels()
+        sized = "sized to the memory free now; --max-kernels to change"
+    else:
+        sized = "--max-kernels"
     reports_dir = Path(reports if reports is not None else "reports").resolve()
     reports_dir.mkdir(parents=True, exist_ok=True)
     pages_source = Path(pages) if pages is not None else default_pages_dir()
@@ -524,12 +567,16 @@ def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = N
             print(f"  {name:<10} {url}", flush=True)
         print(f"  {'reports':<10} http://{host}:{port}/{REPORTS_URL}/<period>/<area>/briefing.html",
               flush=True)
+        pages_word = "page" if max_kernels == 1 else "pages"
+        print(f"At most {max_kernels} {pages_word} open at once ({sized}); beyond that,"
+              " visitors are asked to try again in a minute.", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
 
         app_class = voila_app_class()
         app_class.launch_instance(argv=voila_argv(
             root_dir, port=port, token=token, reports=reports_dir, host=host,
-            preheat=preheat, pool_size=pool_size, extra=extra_voila_args,
+            preheat=preheat, pool_size=pool_size, max_kernels=max_kernels,
+            extra=extra_voila_args,
         ))
     finally:
         shutil.rmtree(serving, ignore_errors=True)
@@ -546,6 +593,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default=DEFAULT_HOST)
     parser.add_argument("--preheat", action="store_true")
     parser.add_argument("--pool-size", type=int, default=1)
+    parser.add_argument("--max-kernels", type=int, default=None,
+                        help="most pages open at once (default: sized to the memory free)")
     parser.add_argument("--install-jupyter-config", nargs=2, metavar=("CONFIG_DIR", "DATA_DIR"),
                         help="configure Voila in a Jupyter server (Binder) and exit")
     options, extra = parser.parse_known_args(argv)
@@ -555,7 +604,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         serve(options.workspace, options.port, options.token, reports=options.reports,
               pages=options.pages, host=options.host, preheat=options.preheat,
-              pool_size=options.pool_size, extra_voila_args=extra)
+              pool_size=options.pool_size, max_kernels=options.max_kernels,
+              extra_voila_args=extra)
     except KeyboardInterrupt:
         pass
 
