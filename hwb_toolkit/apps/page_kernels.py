@@ -13,9 +13,15 @@ small machine from being exhausted:
 - **No browser, no kernel.** A kernel whose page was requested but whose browser never
   connected (a ``curl`` of the page, a link preview, a visitor who left during loading) is
   shut down once it has been quiet for :attr:`PageKernelManager.browser_wait` seconds
-  (the culler looks every ``MappingKernelManager.cull_interval``, 5 s). A kernel whose
-  browser connected once is left to Jupyter's idle culler as before (never while
-  connected), so a phone that drops its connection for a while can come back.
+  (the culler looks every ``MappingKernelManager.cull_interval``, 5 s). Quiet means: no
+  message from the kernel, and no file fetched by the page's browser. After its page,
+  a browser fetches about 100 script files (5 MB) before it connects, which can take
+  longer than the wait on a slow phone or a busy server; the page's response sets a
+  short-lived cookie naming its kernel (:data:`LOADING_COOKIE`), and every request that
+  carries it counts as a sign of that browser (:func:`note_page_files`). A plain ``curl``
+  keeps no cookie. A kernel whose browser connected once is left to Jupyter's idle
+  culler as before (never while connected), so a phone that drops its connection for a
+  while can come back.
 
 Not done, measured: running the kernels at a lower CPU priority than the server (so that
 the server, which reads every kernel's output, is never starved by them) made a page 5
@@ -26,6 +32,7 @@ a row: 158 and 89 s with the kernels at nice 10, 32 and 16 s at nice 0, interlea
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 import os
@@ -35,7 +42,7 @@ from pathlib import Path
 from jupyter_server._tz import utcnow
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import ensure_async
-from traitlets import Float, Integer
+from traitlets import Float, Integer, TraitError
 
 #: What one page kernel may hold (bytes): the Explorer's kernel measured 470 MB resident
 #: after use, the Workshop's 260 MB (FIELD-NOTES, "Many visitors at once").
@@ -46,6 +53,15 @@ SERVER_RESERVE_BYTES = 1024 * 2**20
 BROWSER_WAIT_SECONDS = 30.0
 #: Seconds a visitor shown the busy page is asked to wait (``Retry-After``).
 RETRY_AFTER_SECONDS = 60
+#: Name of the cookie a page sets for its browser's requests until it connects, followed
+#: by the kernel's id; it lives :data:`LOADING_COOKIE_SECONDS`.
+LOADING_COOKIE = "hwb-loading-"
+LOADING_COOKIE_SECONDS = 300
+
+#: Set by the page handler while it serves a visitor: called with the id of the kernel
+#: the page gets (to set :data:`LOADING_COOKIE` before the page's first bytes are sent).
+PAGE_KERNEL_CALLBACK: contextvars.ContextVar = contextvars.ContextVar(
+    "hwb_page_kernel_callback", default=None)
 
 #: The page a visitor gets when the cap is reached: self-contained (no script, nothing
 #: fetched), readable on a phone; it asks the browser to try again by itself in a minute.
@@ -162,7 +178,7 @@ class PageKernelManager(AsyncMappingKernelManager):
         if claim is not None:  # Voila's warm pool (--preheat): a visitor claims a kernel
             async def get_rendered_notebook(*args, **kwargs):
                 result = await claim(*args, **kwargs)
-                self._awaiting_browser[result[2]] = utcnow()
+                self._await_browser(result[2])
                 return result
 
             self.get_rendered_notebook = get_rendered_notebook
@@ -189,8 +205,19 @@ class PageKernelManager(AsyncMappingKernelManager):
         finally:
             self._starting -= 1
         if for_a_visitor:  # a pooled kernel waits for its browser once a visitor claims it
-            self._awaiting_browser[kernel_id] = utcnow()
+            self._await_browser(kernel_id)
         return kernel_id
+
+    def _await_browser(self, kernel_id: str) -> None:
+        self._awaiting_browser[kernel_id] = utcnow()
+        callback = PAGE_KERNEL_CALLBACK.get()
+        if callback is not None:
+            callback(kernel_id)
+
+    def browser_seen(self, kernel_id: str) -> None:
+        """The browser of ``kernel_id``'s page is still loading it: its wait starts again."""
+        if kernel_id in self._awaiting_browser:
+            self._awaiting_browser[kernel_id] = utcnow()
 
     def notify_connect(self, kernel_id: str) -> None:
         super().notify_connect(kernel_id)
@@ -208,6 +235,13 @@ class PageKernelManager(AsyncMappingKernelManager):
             return False
         quiet_since = max(since, getattr(kernel, "last_activity", since))
         return (now or utcnow()) - quiet_since > timedelta(seconds=self.browser_wait)
+
+    async def cull_kernel_if_idle(self, kernel_id: str):
+        try:
+            self._kernels[kernel_id].last_activity  # noqa: B018
+        except (KeyError, TraitError):
+            return  # still starting (Jupyter's culler would log a TraitError)
+        await super().cull_kernel_if_idle(kernel_id)
 
     async def cull_kernels(self):
         """Shut down every kernel whose browser is overdue (all at once: each shutdown
@@ -230,3 +264,11 @@ class PageKernelManager(AsyncMappingKernelManager):
             await ensure_async(self.shutdown_kernel(kernel_id, now=True))
         except Exception:  # noqa: BLE001 - one failed shutdown must not stop the others
             self.log.exception("hwb-toolkit: could not shut down kernel %s", kernel_id)
+
+
+def note_page_files(manager, handler) -> None:
+    """Count a finished request of ``handler`` (Tornado) as a sign of the browsers whose
+    page cookies (:data:`LOADING_COOKIE`) it carries (see the module docstring)."""
+    for name in handler.request.cookies:
+        if name.startswith(LOADING_COOKIE):
+            manager.browser_seen(name[len(LOADING_COOKIE):])

@@ -52,6 +52,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 from markupsafe import Markup
 
@@ -194,6 +195,9 @@ def _handlers_module():
 
     from hwb_toolkit.apps.page_kernels import (
         BUSY_PAGE,
+        LOADING_COOKIE,
+        LOADING_COOKIE_SECONDS,
+        PAGE_KERNEL_CALLBACK,
         RETRY_AFTER_SECONDS,
         PageKernelsFull,
     )
@@ -208,7 +212,8 @@ def _handlers_module():
 
         When the kernel manager (:class:`~hwb_toolkit.apps.page_kernels.PageKernelManager`)
         has no room for another page kernel, the visitor gets the busy page (503 with
-        ``Retry-After``) and no kernel is started.
+        ``Retry-After``) and no kernel is started. Otherwise the page's response sets the
+        cookie by which the manager knows the browser is still loading the page.
         """
 
         async def prepare(self):
@@ -222,10 +227,15 @@ def _handlers_module():
             is_full = getattr(self.kernel_manager, "is_full", None)
             if is_full is not None and is_full():
                 return self.write_busy_page()
+            PAGE_KERNEL_CALLBACK.set(self.mark_loading)  # this request's own context
             try:
                 await super().get(path)
             except PageKernelsFull:  # filled up while this page was being prepared
                 self.write_busy_page()
+
+        def mark_loading(self, kernel_id: str) -> None:
+            self.set_cookie(f"{LOADING_COOKIE}{kernel_id}", "1", path=self.base_url,
+                            max_age=LOADING_COOKIE_SECONDS, httponly=True, samesite="Strict")
 
         def write_busy_page(self) -> None:
             self.clear()
@@ -459,11 +469,14 @@ def install_executor_fix() -> None:
 def voila_app_class():
     """The Voila application class ``hwb serve`` runs (Voila plus the reports handler,
     the page handler with the ``_xsrf`` cookie and the executor fix)."""
+    import tornado.web
     from jupyter_server.utils import url_path_join
     from traitlets import Unicode
     from voila.app import Voila
     from voila.static_file_handler import TemplateStaticFileHandler
     from voila.tornado.handler import TornadoVoilaHandler
+
+    from hwb_toolkit.apps.page_kernels import note_page_files
 
     PageHandler, ReportsHandler, TemplateFilesHandler = _handlers_module()
     replacements = {TornadoVoilaHandler: PageHandler, TemplateStaticFileHandler: TemplateFilesHandler}
@@ -474,6 +487,19 @@ def voila_app_class():
         def initialize(self, argv=None):
             install_executor_fix()
             super().initialize(argv)
+
+        def init_settings(self):
+            settings = super().init_settings()
+            settings["log_function"] = self.log_request
+            return settings
+
+        def log_request(self, handler) -> None:
+            """Tornado's log line for every finished request, after noting the request as
+            a sign of the browsers still loading a page (page_kernels.note_page_files)."""
+            if hasattr(self.kernel_manager, "browser_seen"):
+                note_page_files(self.kernel_manager, handler)
+            # Tornado's own log line (used when no log_function is set):
+            tornado.web.Application.log_request(SimpleNamespace(settings={}), handler)
 
         def init_handlers(self):
             handlers = []

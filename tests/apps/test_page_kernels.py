@@ -156,6 +156,20 @@ def test_a_kernel_is_overdue_only_if_its_browser_never_came_and_it_is_quiet():
     assert overdue == {"quiet"}
 
 
+def test_a_browser_still_fetching_its_page_s_files_keeps_its_kernel_waiting():
+    manager = PageKernelManager(max_kernels=10, browser_wait=30)
+    for kernel_id in ("loading", "curl"):
+        manager._kernels[kernel_id] = _fake_kernel("idle", quiet_for=40)
+        manager._awaiting_browser[kernel_id] = utcnow() - timedelta(seconds=40)
+    request = SimpleNamespace(cookies={f"{page_kernels.LOADING_COOKIE}loading": "1",
+                                       f"{page_kernels.LOADING_COOKIE}gone": "1",
+                                       "_xsrf": "x"})
+    page_kernels.note_page_files(manager, SimpleNamespace(request=request))
+    assert not manager.browser_overdue("loading")
+    assert manager.browser_overdue("curl")
+    assert "gone" not in manager._awaiting_browser
+
+
 def test_overdue_kernels_are_shut_down_together_and_connected_ones_are_left(monkeypatch):
     shut = []
 
