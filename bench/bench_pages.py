@@ -8,8 +8,10 @@ is interactive; or the server's "busy" page (HTTP 503, when the kernel cap is re
 neither within ``--hang-after`` seconds: hung. While the pages load, the memory of the
 server and all its processes (the kernels) is sampled twice a second.
 
-Prints per N: interactive count, time to interactive median and p95, busy pages, hung
-pages, peak memory of the server's processes (sum of RSS, and of PSS, which shares the
+Prints per N: interactive count, time to interactive median and p95 (and until the server
+had sent the whole page: the rest is the browser loading Voila's scripts and drawing the
+widgets, which here runs on the same 2 cores as the server), busy pages, hung pages,
+peak memory of the server's processes (sum of RSS, and of PSS, which shares the
 pages processes have in common fairly), peak kernel count, and the server log's
 "Timeout waiting for IOPub output" count. Exits 1 if any page hung.
 
@@ -82,10 +84,14 @@ def percentile(values: list[float], share: float) -> float:
 def summary_line(count: int, outcomes: list[PageOutcome], sampler: MemorySampler,
                  iopub_timeouts: int) -> str:
     times = [o.seconds for o in outcomes if o.seconds is not None]
+    delivered = [o.delivered for o in outcomes if o.delivered is not None]
     busy = sum(o.busy for o in outcomes)
     hung = len(outcomes) - len(times) - busy
     timing = (f"median {statistics.median(times):6.1f} s, p95 {percentile(times, 0.95):6.1f} s"
               if times else "median      -, p95      -")
+    if delivered:
+        timing += (f" (page sent: median {statistics.median(delivered):5.1f} s,"
+                   f" p95 {percentile(delivered, 0.95):5.1f} s)")
     return (f"N={count:>2}: interactive {len(times):>2}, {timing}, busy {busy:>2}, hung {hung:>2};"
             f" peak memory RSS {sampler.peak_rss / 2**30:5.2f} GiB,"
             f" PSS {sampler.peak_pss / 2**30:5.2f} GiB; peak kernels {sampler.peak_kernels:>2};"

@@ -430,15 +430,20 @@ def run_in_own_loop(scenario: Callable, timeout: float | None = None):
 @dataclass
 class PageOutcome:
     """What one page opened by :func:`open_pages_at_once` got: ``seconds`` until its root
-    widget was visible (None: never), or the server's busy page (HTTP 503); ``shown`` is
-    what a page that never became interactive showed instead."""
+    widget was visible (None: never), or the server's busy page (HTTP 503); ``delivered``:
+    seconds until the server had sent the whole page (the notebook run; after that the
+    browser loads Voila's scripts and draws the widgets); ``shown`` is what a page that
+    never became interactive showed instead."""
 
     seconds: float | None
     busy: bool = False
     shown: str = ""
+    delivered: float | None = None
 
 
 async def _open_one_page(browser, url: str, timeout_s: float) -> PageOutcome:
+    import asyncio
+
     context = await browser.new_context(viewport=DESKTOP)
     page = await context.new_page()
     start = time.perf_counter()
@@ -446,9 +451,18 @@ async def _open_one_page(browser, url: str, timeout_s: float) -> PageOutcome:
         response = await page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
         if response is not None and response.status == 503:
             return PageOutcome(None, busy=True)
+        delivered = None
+
+        async def note_delivery() -> None:
+            nonlocal delivered
+            await response.finished()
+            delivered = time.perf_counter() - start
+
+        watch = asyncio.ensure_future(note_delivery())
         left = timeout_s - (time.perf_counter() - start)
         await page.wait_for_selector(PAGE_SELECTOR, state="visible", timeout=max(left, 1) * 1000)
-        return PageOutcome(time.perf_counter() - start)
+        await asyncio.wait_for(watch, 10)
+        return PageOutcome(time.perf_counter() - start, delivered=delivered)
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError: never interactive
         try:
             shown = " ".join((await page.inner_text("body", timeout=5000)).split())[:300]
