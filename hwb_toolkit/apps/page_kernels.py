@@ -172,6 +172,7 @@ class PageKernelManager(AsyncMappingKernelManager):
         if self.max_kernels <= 0:
             self.max_kernels = default_max_kernels()
         self._starting = 0
+        self._visitor_kernels: set[str] = set()
         #: kernel id -> since when it has been waiting for its browser (UTC)
         self._awaiting_browser: dict = {}
         claim = getattr(self, "get_rendered_notebook", None)
@@ -184,8 +185,10 @@ class PageKernelManager(AsyncMappingKernelManager):
             self.get_rendered_notebook = get_rendered_notebook
 
     def kernels_in_use(self) -> int:
-        """Kernels running or being started."""
-        return len(self._kernels) + self._starting
+        """Visitors' kernels running or being started (with ``--preheat``, the kernels
+        waiting in Voila's warm pool come on top: one per page)."""
+        self._visitor_kernels &= self._kernels.keys()
+        return len(self._visitor_kernels) + self._starting
 
     def is_full(self) -> bool:
         """Whether a visitor's page would exceed :attr:`max_kernels`."""
@@ -194,21 +197,24 @@ class PageKernelManager(AsyncMappingKernelManager):
     async def start_kernel(self, **kwargs) -> str:
         # The check and the count happen with no await between them, so pages requested
         # at the same moment cannot all pass the check before any of them is counted.
-        # Voila's warm pool (--preheat) marks its own kernels in their environment; they
-        # refill in the background and are never refused (they count all the same).
-        for_a_visitor = kwargs.get("env", {}).get("VOILA_PREHEAT") != "True"
-        if for_a_visitor and self.is_full():
+        # Voila's warm pool (--preheat) marks its own kernels in their environment; it
+        # refills itself in the background, is never refused and is counted only once a
+        # visitor claims a kernel from it.
+        if kwargs.get("env", {}).get("VOILA_PREHEAT") == "True":
+            return await super().start_kernel(**kwargs)  # a visitor will claim it later
+        if self.is_full():
             raise PageKernelsFull(f"{self.kernels_in_use()} page kernels running")
         self._starting += 1
         try:
             kernel_id = await super().start_kernel(**kwargs)
         finally:
             self._starting -= 1
-        if for_a_visitor:  # a pooled kernel waits for its browser once a visitor claims it
-            self._await_browser(kernel_id)
+        self._await_browser(kernel_id)
         return kernel_id
 
     def _await_browser(self, kernel_id: str) -> None:
+        """``kernel_id`` is now a visitor's: count it, and wait for its browser."""
+        self._visitor_kernels.add(kernel_id)
         self._awaiting_browser[kernel_id] = utcnow()
         callback = PAGE_KERNEL_CALLBACK.get()
         if callback is not None:

@@ -31,12 +31,18 @@ call (port, token, folders):
   except the Workshop: its page waits for the visitor's address (facilitator or
   participant), so a pooled Workshop kernel that nobody claimed within the cell time
   limit (120 s) timed out and served "took too long" to the next visitor.
+- **Many visitors at once.** At most ``max_kernels`` page kernels run at once (default
+  sized to the memory free); beyond that a visitor gets a plain "busy, try again in a
+  minute" page, and a kernel whose page's browser never connects is shut down after
+  30 s of quiet (:mod:`hwb_toolkit.apps.page_kernels`).
 - **Token.** ``token=None`` serves without one (the default host is 127.0.0.1 only);
   with a token every request must carry it (``?token=...`` once; a cookie after that).
 
-The page renderer waits for each kernel reply before sending the next request, and
-looks at the kernel's shell socket at least every :data:`SHELL_CHECK_SECONDS` while it
-waits (:func:`install_executor_fix`; see there for why).
+The page renderer waits for each kernel reply before sending the next request, ends a
+cell only once all of its output has been read (:func:`wait_for_all_output`: the cause of
+the pages that never became interactive when many were opened at once), looks at the
+kernel's shell socket at least every :data:`SHELL_CHECK_SECONDS` while it waits, and
+compiles the page templates once per process (:func:`install_executor_fix`).
 """
 
 from __future__ import annotations
@@ -569,7 +575,7 @@ def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = N
         max_kernels = default_max_kernels()
         sized = "sized to the memory free now; --max-kernels to change"
     else:
-        sized = "--max-kernels"
+        sized = "set by --max-kernels"
     reports_dir = Path(reports if reports is not None else "reports").resolve()
     reports_dir.mkdir(parents=True, exist_ok=True)
     pages_source = Path(pages) if pages is not None else default_pages_dir()

@@ -97,11 +97,15 @@ def test_a_visitor_beyond_the_cap_is_refused_but_the_warm_pool_refills(fake_star
         await manager.start_kernel(env={"VOILA_PREHEAT": "False"})
         with pytest.raises(PageKernelsFull):
             await manager.start_kernel(env={"VOILA_PREHEAT": "False"})
-        # Voila's warm pool refills in the background and is not refused (it counts).
-        await manager.start_kernel(env={"VOILA_PREHEAT": "True"})
-        return manager.kernels_in_use(), manager.is_full()
+        # Voila's warm pool refills in the background and is not refused; its kernel
+        # counts once a visitor claims it.
+        pooled = await manager.start_kernel(env={"VOILA_PREHEAT": "True"})
+        counted = manager.kernels_in_use(), manager.is_full()
+        del manager._kernels["kernel-0"]  # a visitor's page was closed
+        manager._await_browser(pooled)  # claimed by a visitor (Voila's get_rendered_notebook)
+        return counted, manager.kernels_in_use(), manager.is_full()
 
-    assert run_in_own_loop(run, timeout=30) == (3, True)
+    assert run_in_own_loop(run, timeout=30) == ((2, True), 2, True)
     assert len(fake_starts) == 3
 
 
@@ -220,7 +224,7 @@ NOISY_CELL = (
 
 def _render_with_output_read_late(tmp_path, fixed: bool) -> int:
     """Run a cell that publishes 40 outputs through Voila's executor while the renderer reads
-    each output message 50 ms late (as a server waiting for a processor does), and return
+    each output message 100 ms late (as a server waiting for a processor does), and return
     how many outputs the rendered cell kept."""
     import nbformat
     from jupyter_client.manager import AsyncKernelManager
@@ -231,7 +235,7 @@ def _render_with_output_read_late(tmp_path, fixed: bool) -> int:
         await manager.start_kernel(cwd=str(tmp_path))
         notebook = nbformat.reads(notebook_json(NOISY_CELL), as_version=4)
         executor = VoilaExecutor(notebook, km=manager, timeout=60)
-        executor.iopub_timeout = 1  # nbclient's 4 s, scaled to this test's 40 x 50 ms
+        executor.iopub_timeout = 1  # nbclient's 4 s, scaled to this test's 40 x 100 ms
         if fixed:
             serve.wait_for_all_output(executor)
         try:
@@ -240,7 +244,7 @@ def _render_with_output_read_late(tmp_path, fixed: bool) -> int:
 
             async def read_late(*args, **kwargs):
                 message = await read_now(*args, **kwargs)
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.1)
                 return message
 
             executor.kc.iopub_channel.get_msg = read_late
