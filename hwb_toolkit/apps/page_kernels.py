@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import logging
 import math
 import os
 from datetime import timedelta
@@ -93,8 +92,6 @@ a {{ color: #0b5394; font-weight: 600; }}
 </body>
 </html>
 """
-
-log = logging.getLogger(__name__)
 
 
 class PageKernelsFull(Exception):
