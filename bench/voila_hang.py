@@ -69,6 +69,7 @@ from tests.apps.conftest import (  # noqa: E402 - the tests' server and browser 
     PAGE_SELECTOR,
     VoilaServer,
     free_port,
+    server_kernel_pids,
     wait_until_answering,
 )
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
@@ -191,16 +192,11 @@ def start_server(python: str, workspace: Path, reports: Path, pages: Path, log_d
 def kernel_interpreters(pid: int) -> set[str]:
     """Executables of the server's kernel processes (children running ipykernel)."""
     found = set()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+    for kernel in server_kernel_pids(pid):
         try:
-            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            found.add(Path(f"/proc/{kernel}/cmdline").read_bytes().split(b"\0")[0].decode())
         except OSError:
             continue
-        if int(stat[1]) == pid and any(b"ipykernel" in part for part in cmdline):
-            found.add(cmdline[0].decode())
     return found
 
 

@@ -231,13 +231,19 @@ def serve(
     public_url: Annotated[str | None, typer.Option(
         help="Address phones use to reach this server, shown on join screens (default: this "
              "computer's address on the local network).")] = None,
+    max_kernels: Annotated[
+        int | None,
+        typer.Option(help="Most pages open at once (each holds a kernel); default: sized to "
+                          "the memory free. Beyond it visitors are asked to try again.",
+                     min=1),
+    ] = None,
 ) -> None:
     """Serve the partner pages (Explorer, Workshop, Actions) and the live event pages."""
     from hwb_toolkit.apps.serve import serve as serve_pages
 
     try:
         serve_pages(workspace, port, token, reports=reports, preheat=preheat, host=host,
-                    public_url=public_url)
+                    max_kernels=max_kernels, public_url=public_url)
     except KeyboardInterrupt:
         pass
 

@@ -31,12 +31,18 @@ call (port, token, folders):
   except the Workshop: its page waits for the visitor's address (facilitator or
   participant), so a pooled Workshop kernel that nobody claimed within the cell time
   limit (120 s) timed out and served "took too long" to the next visitor.
+- **Many visitors at once.** At most ``max_kernels`` page kernels run at once (default
+  sized to the memory free); beyond that a visitor gets a plain "busy, try again in a
+  minute" page, and a kernel whose page's browser never connects is shut down after
+  30 s of quiet (:mod:`hwb_toolkit.apps.page_kernels`).
 - **Token.** ``token=None`` serves without one (the default host is 127.0.0.1 only);
   with a token every request must carry it (``?token=...`` once; a cookie after that).
 
-The page renderer waits for each kernel reply before sending the next request, and
-looks at the kernel's shell socket at least every :data:`SHELL_CHECK_SECONDS` while it
-waits (:func:`install_executor_fix`; see there for why).
+The page renderer waits for each kernel reply before sending the next request, ends a
+cell only once all of its output has been read (:func:`wait_for_all_output`: the cause of
+the pages that never became interactive when many were opened at once), looks at the
+kernel's shell socket at least every :data:`SHELL_CHECK_SECONDS` while it waits, and
+compiles the page templates once per process (:func:`install_executor_fix`).
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 from markupsafe import Markup
 
@@ -198,13 +205,27 @@ def _handlers_module():
     import tornado.web
     from voila.tornado.handler import TornadoVoilaHandler
 
+    from hwb_toolkit.apps.page_kernels import (
+        BUSY_PAGE,
+        LOADING_COOKIE,
+        LOADING_COOKIE_SECONDS,
+        PAGE_KERNEL_CALLBACK,
+        RETRY_AFTER_SECONDS,
+        PageKernelsFull,
+    )
+
     class PageHandler(TornadoVoilaHandler):
-        """Voila's page handler, plus the ``_xsrf`` cookie.
+        """Voila's page handler, plus the ``_xsrf`` cookie and the kernel cap.
 
         When a page is closed, Voila's front end posts a shutdown beacon for the page's
         kernel with the ``_xsrf`` value read from ``document.cookie``; Voila never sets
         that cookie, so the beacon is refused (403) and every visit leaves its kernel
         running until culled. Reading ``self.xsrf_token`` sets the cookie.
+
+        When the kernel manager (:class:`~hwb_toolkit.apps.page_kernels.PageKernelManager`)
+        has no room for another page kernel, the visitor gets the busy page (503 with
+        ``Retry-After``) and no kernel is started. Otherwise the page's response sets the
+        cookie by which the manager knows the browser is still loading the page.
         """
 
         async def prepare(self):
@@ -212,6 +233,29 @@ def _handlers_module():
             if result is not None:
                 await result
             self.xsrf_token  # noqa: B018 - the property sets the cookie
+
+        @tornado.web.authenticated
+        async def get(self, path=None):
+            is_full = getattr(self.kernel_manager, "is_full", None)
+            if is_full is not None and is_full():
+                return self.write_busy_page()
+            PAGE_KERNEL_CALLBACK.set(self.mark_loading)  # this request's own context
+            try:
+                await super().get(path)
+            except PageKernelsFull:  # filled up while this page was being prepared
+                self.write_busy_page()
+
+        def mark_loading(self, kernel_id: str) -> None:
+            self.set_cookie(f"{LOADING_COOKIE}{kernel_id}", "1", path=self.base_url,
+                            max_age=LOADING_COOKIE_SECONDS, httponly=True, samesite="Strict")
+
+        def write_busy_page(self) -> None:
+            self.clear()
+            self.set_status(503)
+            self.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(BUSY_PAGE)
 
     from jupyter_server.base.handlers import JupyterHandler
 
@@ -293,6 +337,7 @@ async def _kernel_start_one_request_at_a_time(self, nb, kernel_id, kernel_future
         nb, km=km, config=self.traitlet_config,
         show_tracebacks=self.voila_configuration.show_tracebacks,
     )
+    wait_for_all_output(self.executor)
     self.executor.kc = await self.executor.async_start_new_kernel_client()
     check_shell_in_slices(self.executor.kc.shell_channel, self.executor.log)
     if nb.metadata.kernelspec["language"] == "python":
@@ -303,6 +348,37 @@ async def _kernel_start_one_request_at_a_time(self, nb, kernel_id, kernel_future
         await self.executor.async_wait_for_reply(msg_id)
     self.kernel_started = True
     return kernel_id
+
+
+def wait_for_all_output(executor) -> None:
+    """Make ``executor`` (an nbclient ``NotebookClient``) end a cell only once it has read all
+    of the cell's output, under the cell's own time limit, instead of dropping the output
+    it has not read 4 s after the kernel's reply; past the limit the page says it took too
+    long instead of showing an empty page.
+
+    Why: this was the cause of the pages that never became interactive when several were
+    opened at once ("Timeout waiting for IOPub output" in the server log). nbclient takes
+    the kernel's ``execute_reply`` (shell socket) as the end of a cell, then gives the
+    cell's output (IOPub socket: everything the kernel published before replying)
+    ``iopub_timeout`` = 4 s to be read; when that passes it stops reading, logs that
+    warning and renders the cell with the output read so far. A page's widget is its cell's
+    last output (a ``display_data`` after about 70 ``comm_open``), so such a page was sent
+    without its widget: the browser showed nothing, for ever, with the server idle.
+    Nothing had been lost: the messages were waiting, unread, in the server's own sockets.
+    Measured with the renderer instrumented, 15 Explorer pages opened at once on 2 cores:
+    when the reply came, the renderer had read 9-35 of the cell's 90 output messages; 10
+    of the 15 pages were rendered without their ``display_data``, each with the warning,
+    and those 10 never became interactive. The output is read late because one server
+    process reads the output of every kernel and, with N kernels busy, gets about 1/(N+1)
+    of the processors (measured: it ran 5-15% of the time and waited for a processor
+    80-90%). That lateness is now harmless: the cell ends when the kernel says its output
+    is complete (its ``idle`` status for the request, which the protocol always sends).
+    The server also does less per page (:func:`install_executor_fix`), and the number of
+    kernels is capped (:mod:`hwb_toolkit.apps.page_kernels`).
+    """
+    # nbclient's Integer trait cannot be None: a cell with no limit waits up to a day.
+    executor.iopub_timeout = int(executor.timeout) if executor.timeout else 24 * 3600
+    executor.raise_on_iopub_timeout = True
 
 
 def check_shell_in_slices(channel, log: logging.Logger | None = None,
@@ -372,24 +448,66 @@ def check_shell_in_slices(channel, log: logging.Logger | None = None,
     channel.get_msg = get_msg
 
 
+def _compiled_templates_cache():
+    """A Jinja bytecode cache in memory, shared by every page render of this process."""
+    import jinja2
+
+    class CompiledTemplates(jinja2.BytecodeCache):
+        """Compiled template code by template (a template whose source changed is
+        compiled again: Jinja checks the source's checksum)."""
+
+        def __init__(self):
+            self.code: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket) -> None:
+            if bucket.key in self.code:
+                bucket.bytecode_from_string(self.code[bucket.key])
+
+        def dump_bytecode(self, bucket) -> None:
+            self.code[bucket.key] = bucket.bytecode_to_string()
+
+    return CompiledTemplates()
+
+
 def install_executor_fix() -> None:
-    """Make Voila's page renderer wait for every kernel reply (see
-    :func:`_kernel_start_one_request_at_a_time`) and look at the shell socket at least every
-    :data:`SHELL_CHECK_SECONDS` while it waits (:func:`check_shell_in_slices`). Idempotent;
-    applied by ``hwb serve`` and, on Binder, by this module's Jupyter server extension."""
+    """Make Voila's page renderer wait for every kernel reply and all of a cell's output (see
+    :func:`_kernel_start_one_request_at_a_time` and :func:`wait_for_all_output`), look at
+    the shell socket at least every :data:`SHELL_CHECK_SECONDS` while it waits
+    (:func:`check_shell_in_slices`), and compile the page templates once per process
+    instead of once per page. Idempotent; applied by ``hwb serve`` and, on Binder, by this
+    module's Jupyter server extension."""
+    from voila.exporter import VoilaExporter
     from voila.notebook_renderer import NotebookRenderer
 
     NotebookRenderer._jinja_kernel_start = _kernel_start_one_request_at_a_time
+    if not getattr(VoilaExporter, "_hwb_shared_templates", False):
+        # Voila makes a new template environment for every page, which parsed and compiled
+        # the same dozen templates again each time. Every page's exporter has the same
+        # settings (asynchronous rendering, the same extensions), so the compiled code is
+        # the same and can be shared.
+        per_page_environment = VoilaExporter.environment.fget
+        shared = _compiled_templates_cache()
+
+        def environment(exporter):
+            env = per_page_environment(exporter)
+            env.bytecode_cache = shared
+            return env
+
+        VoilaExporter.environment = property(environment)
+        VoilaExporter._hwb_shared_templates = True
 
 
 def voila_app_class():
     """The Voila application class ``hwb serve`` runs (Voila plus the reports handler,
     the page handler with the ``_xsrf`` cookie and the executor fix)."""
+    import tornado.web
     from jupyter_server.utils import url_path_join
     from traitlets import Unicode
     from voila.app import Voila
     from voila.static_file_handler import TemplateStaticFileHandler
     from voila.tornado.handler import TornadoVoilaHandler
+
+    from hwb_toolkit.apps.page_kernels import note_page_files
 
     PageHandler, ReportsHandler, TemplateFilesHandler = _handlers_module()
     replacements = {TornadoVoilaHandler: PageHandler, TemplateStaticFileHandler: TemplateFilesHandler}
@@ -404,6 +522,19 @@ def voila_app_class():
         def initialize(self, argv=None):
             install_executor_fix()
             super().initialize(argv)
+
+        def init_settings(self):
+            settings = super().init_settings()
+            settings["log_function"] = self.log_request
+            return settings
+
+        def log_request(self, handler) -> None:
+            """Tornado's log line for every finished request, after noting the request as
+            a sign of the browsers still loading a page (page_kernels.note_page_files)."""
+            if hasattr(self.kernel_manager, "browser_seen"):
+                note_page_files(self.kernel_manager, handler)
+            # Tornado's own log line (used when no log_function is set):
+            tornado.web.Application.log_request(SimpleNamespace(settings={}), handler)
 
         def init_handlers(self):
             handlers = []
@@ -436,8 +567,9 @@ def voila_app_class():
 def voila_argv(root_dir: Path, *, port: int, token: str | None, reports: Path,
                host: str = DEFAULT_HOST, preheat: bool = False, pool_size: int = 1,
                workspace: Path | None = None, public_url: str | None = None,
-               extra: Sequence[str] = ()) -> list[str]:
-    """The command-line settings passed to Voila on top of :data:`CONFIG_FILE`."""
+               max_kernels: int = 0, extra: Sequence[str] = ()) -> list[str]:
+    """The command-line settings passed to Voila on top of :data:`CONFIG_FILE`
+    (``max_kernels`` 0: the kernel manager sizes the cap to the memory free)."""
     argv = [
         str(root_dir),
         f"--Voila.config_file_paths={[str(APPS_DIR)]!r}".replace("'", '"'),
@@ -446,6 +578,7 @@ def voila_argv(root_dir: Path, *, port: int, token: str | None, reports: Path,
         "--Voila.port_retries=0",
         f"--HwbVoila.reports_dir={reports}",
         f"--Voila.token={token or ''}",
+        f"--PageKernelManager.max_kernels={max_kernels}",
     ]
     if workspace is not None:
         argv.append(f"--HwbVoila.workspace_dir={workspace}")
@@ -483,25 +616,38 @@ def check_port_free(host: str, port: int) -> None:
 def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = None, *,
           reports: str | Path | None = None, pages: str | Path | None = None,
           host: str = DEFAULT_HOST, preheat: bool = False, pool_size: int = 1,
-          public_url: str | None = None, extra_voila_args: Sequence[str] = ()) -> None:
+          max_kernels: int | None = None, public_url: str | None = None,
+          extra_voila_args: Sequence[str] = ()) -> None:
     """Serve the partner pages for ``workspace`` until interrupted (Ctrl-C).
 
     ``reports`` is the pipeline's output folder (default ``./reports``, as ``hwb batch``);
     ``pages`` a folder of page notebooks (default the repository's ``notebooks/``, of
     which only :data:`APP_PAGES` are served). ``token`` (optional) is then required by
     every page. ``preheat`` keeps ``pool_size`` kernels per page started and the page
-    already run, so a visit is served at once. The live event pages
-    (:mod:`hwb_toolkit.apps.live`) are served on the same port; ``public_url`` is the
-    address phones use to reach it (shown on join screens; default: this computer's
-    address on its local network when ``host`` is 0.0.0.0). Prints the addresses first.
-    Raises :class:`~hwb_toolkit.errors.ConfigError` if ``workspace`` is not a workspace
-    or the port is taken (before any address is printed).
+    already run, so a visit is served at once. ``max_kernels`` is the most pages open at
+    once (each holds a kernel; default: as many as the memory free now allows, see
+    :func:`~hwb_toolkit.apps.page_kernels.default_max_kernels`); beyond it a visitor is
+    asked to try again in a minute. The live event pages (:mod:`hwb_toolkit.apps.live`),
+    which hold no kernel, are served on the same port; ``public_url`` is the address
+    phones use to reach it (shown on join screens; default: this computer's address on its
+    local network when ``host`` is 0.0.0.0). Prints the addresses and the cap first.
+    Raises :class:`~hwb_toolkit.errors.ConfigError` if ``workspace`` is not a workspace,
+    if ``max_kernels`` is below 1, or if the port is taken (before any address is printed).
     """
     from hwb_toolkit.apps.common import REPORTS_ENV, WORKSPACE_ENV
     from hwb_toolkit.errors import ConfigError
     from hwb_toolkit.io.workspace import Workspace
 
     workspace_root = Workspace.open(workspace).root
+    if max_kernels is not None and max_kernels < 1:
+        raise ConfigError(f"--max-kernels must be at least 1 (got {max_kernels})")
+    if max_kernels is None:
+        from hwb_toolkit.apps.page_kernels import default_max_kernels
+
+        max_kernels = default_max_kernels()
+        sized = "sized to the memory free now; --max-kernels to change"
+    else:
+        sized = "set by --max-kernels"
     reports_dir = Path(reports if reports is not None else "reports").resolve()
     reports_dir.mkdir(parents=True, exist_ok=True)
     pages_source = Path(pages) if pages is not None else default_pages_dir()
@@ -528,13 +674,16 @@ def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = N
               flush=True)
         print(f"  {'join':<10} http://{host}:{port}/j  (participants of a live event type "
               "their session's code here)", flush=True)
+        pages_word = "page" if max_kernels == 1 else "pages"
+        print(f"At most {max_kernels} {pages_word} open at once ({sized}); beyond that,"
+              " visitors are asked to try again in a minute.", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
 
         app_class = voila_app_class()
         app_class.launch_instance(argv=voila_argv(
             root_dir, port=port, token=token, reports=reports_dir, host=host,
-            preheat=preheat, pool_size=pool_size, workspace=workspace_root,
-            public_url=public_url, extra=extra_voila_args,
+            preheat=preheat, pool_size=pool_size, max_kernels=max_kernels,
+            workspace=workspace_root, public_url=public_url, extra=extra_voila_args,
         ))
     finally:
         shutil.rmtree(serving, ignore_errors=True)
@@ -552,6 +701,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--preheat", action="store_true")
     parser.add_argument("--pool-size", type=int, default=1)
     parser.add_argument("--public-url", default=None)
+    parser.add_argument("--max-kernels", type=int, default=None,
+                        help="most pages open at once (default: sized to the memory free)")
     parser.add_argument("--install-jupyter-config", nargs=2, metavar=("CONFIG_DIR", "DATA_DIR"),
                         help="configure Voila in a Jupyter server (Binder) and exit")
     options, extra = parser.parse_known_args(argv)
@@ -561,7 +712,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         serve(options.workspace, options.port, options.token, reports=options.reports,
               pages=options.pages, host=options.host, preheat=options.preheat,
-              pool_size=options.pool_size, public_url=options.public_url,
+              pool_size=options.pool_size, max_kernels=options.max_kernels,
+              public_url=options.public_url,
               extra_voila_args=extra)
     except KeyboardInterrupt:
         pass

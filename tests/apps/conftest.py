@@ -162,6 +162,62 @@ def wait_until_answering(server: VoilaServer) -> VoilaServer:
     raise RuntimeError(f"hwb serve did not answer within {SERVER_START_TIMEOUT_S} s:\n{server.log()}")
 
 
+def _children_by_parent() -> dict[int, list[int]]:
+    """Every process on the machine, grouped by parent pid (from ``/proc/<pid>/stat``)."""
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(proc.name))
+    return children
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants that are alive now."""
+    children = _children_by_parent()
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def server_kernel_pids(pid: int) -> list[int]:
+    """The kernel processes (``ipykernel_launcher``) among the descendants of ``pid``."""
+    kernels = []
+    for child in process_tree(pid)[1:]:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"ipykernel" in command:
+            kernels.append(child)
+    return kernels
+
+
+def process_tree_memory(pid: int) -> tuple[int, int]:
+    """Memory of ``pid`` and its descendants in bytes: (sum of RSS, sum of PSS). RSS counts
+    pages the processes share once per process; PSS divides them among the sharers."""
+    rss = pss = 0
+    for member in process_tree(pid):
+        try:
+            rollup = Path(f"/proc/{member}/smaps_rollup").read_text().splitlines()
+        except OSError:
+            continue
+        for line in rollup:
+            name, _, value = line.partition(":")
+            if name == "Rss":
+                rss += int(value.split()[0]) * 1024  # the file counts kB
+            elif name == "Pss":
+                pss += int(value.split()[0]) * 1024
+    return rss, pss
+
+
 # --- workspace and servers -----------------------------------------------------------------
 
 
@@ -369,6 +425,72 @@ def run_in_own_loop(scenario: Callable, timeout: float | None = None):
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(lambda: asyncio.run(scenario())).result(timeout=timeout)
+
+
+@dataclass
+class PageOutcome:
+    """What one page opened by :func:`open_pages_at_once` got: ``seconds`` until its root
+    widget was visible (None: never), or the server's busy page (HTTP 503); ``delivered``:
+    seconds until the server had sent the whole page (the notebook run; after that the
+    browser loads Voila's scripts and draws the widgets); ``shown`` is what a page that
+    never became interactive showed instead."""
+
+    seconds: float | None
+    busy: bool = False
+    shown: str = ""
+    delivered: float | None = None
+
+
+async def _open_one_page(browser, url: str, timeout_s: float) -> PageOutcome:
+    import asyncio
+
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    start = time.perf_counter()
+    try:
+        response = await page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
+        if response is not None and response.status == 503:
+            return PageOutcome(None, busy=True)
+        delivered = None
+
+        async def note_delivery() -> None:
+            nonlocal delivered
+            await response.finished()
+            delivered = time.perf_counter() - start
+
+        watch = asyncio.ensure_future(note_delivery())
+        left = timeout_s - (time.perf_counter() - start)
+        await page.wait_for_selector(PAGE_SELECTOR, state="visible", timeout=max(left, 1) * 1000)
+        await asyncio.wait_for(watch, 10)
+        return PageOutcome(time.perf_counter() - start, delivered=delivered)
+    except Exception:  # noqa: BLE001 - Playwright's TimeoutError: never interactive
+        try:
+            shown = " ".join((await page.inner_text("body", timeout=5000)).split())[:300]
+        except Exception:  # noqa: BLE001 - no body at all
+            shown = "(no page)"
+        return PageOutcome(None, shown=shown)
+    finally:
+        await context.close()
+
+
+async def open_pages_at_once(url: str, count: int, timeout_s: float) -> list[PageOutcome]:
+    """Open ``url`` in ``count`` fresh browser contexts of one new Chromium, all at the same
+    moment (Playwright's async API: call it through :func:`run_in_own_loop` in a test),
+    and wait up to ``timeout_s`` for each page to become interactive."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                   args=CHROMIUM_ARGS)
+        try:
+            return await asyncio.gather(*(_open_one_page(browser, url, timeout_s)
+                                          for _ in range(count)))
+        finally:
+            await browser.close()
 
 
 @pytest.fixture
