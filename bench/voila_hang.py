@@ -239,16 +239,16 @@ def make_site(base: Path, with_explorer: bool) -> tuple[Path, Path, Path]:
     """A workspace, its reports folder (with the prepared tables when the Explorer is
     loaded) and a pages folder holding the app pages plus ``bare.ipynb``."""
     from hwb_toolkit.apps.serve import default_pages_dir, prepare_pages
-    from hwb_toolkit.io.workspace import init_workspace
+    from hwb_toolkit.workspace import init_workspace
 
     workspace = init_workspace(base / "workspace")
     reports = base / "reports"
     reports.mkdir()
     if with_explorer:
-        from hwb_toolkit.briefing import prepare_shared_tables
+        from hwb_toolkit.report.batch import prepare_period
 
         period = date.today().strftime("%Y-%m")
-        prepare_shared_tables(workspace, period, reports / period / ".prepared")
+        prepare_period(workspace, period, reports)
     pages = base / "pages"
     prepare_pages(default_pages_dir(), pages)
     (pages / "bare.ipynb").write_text(BARE_PAGE)

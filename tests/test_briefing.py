@@ -12,23 +12,18 @@ import re
 import pandas as pd
 import pytest
 
-from hwb_toolkit import charts, narrative
-from hwb_toolkit.briefing import (
-    SharedTables,
-    belongs_to_area,
-    build_briefing,
-    compute_shared_tables,
-)
+from hwb_toolkit import charts
 from hwb_toolkit.indicators import summarise_area
-from hwb_toolkit.io.workspace import Workspace, init_workspace
-from hwb_toolkit.sections import (
-    SECTIONS,
-    gap_sentences,
-    headline_items,
-    published_themes,
-    render_section,
-    section_context,
-)
+from hwb_toolkit.report.build import belongs_to_area, build_briefing, compute_shared_tables
+from hwb_toolkit.report.numbers import published_themes
+from hwb_toolkit.report.sections import SECTIONS, render_section, section_context
+from hwb_toolkit.report.sections.first_part import headline_items
+from hwb_toolkit.report.sections.objectives import gap_sentences
+from hwb_toolkit.report.shared import SharedTables
+from hwb_toolkit.report.summary import summary_json, write_summary
+from hwb_toolkit.text.numbers import format_value
+from hwb_toolkit.text.templates import render
+from hwb_toolkit.workspace import Workspace, init_workspace
 
 HOME = "E08000021"  # Newcastle upon Tyne, the example partnership's home area
 OTHER = "E06000001"  # Hartlepool: indicator data only
@@ -84,7 +79,7 @@ def test_headline_has_three_items_led_by_the_data(home):
     # Under-18 mental health admissions are planted far worse than England in the example data.
     assert items[0]["title"].startswith("Hospital admissions for mental health conditions")
     row = home.indicators.set_index("indicator_id").loc[90812]
-    assert narrative.format_value(row["value"], "per 100,000") in items[0]["text"]
+    assert format_value(row["value"], "per 100,000") in items[0]["text"]
     assert any(item["title"].startswith(("Partners", "Where partners")) for item in items)
 
 
@@ -99,7 +94,7 @@ def test_gap_sentences_are_plain_and_name_the_gap(home):
 @pytest.mark.parametrize("section", [s for s in SECTIONS if s != "objective"])
 def test_every_section_renders_for_both_areas(home, other, section):
     for briefing in (home, other):
-        html = narrative.render(section, **section_context(briefing, section))
+        html = render(section, **section_context(briefing, section))
         # An area without voices or actions has no poll, "you said, we did" or conversations
         # to show: those sections are left out rather than saying so.
         if briefing is other and section in ("consensus", "loop", "conversations"):
@@ -112,9 +107,9 @@ def test_objective_sections_show_each_indicator_sentence_and_chart(home):
     context = section_context(home, "objective", objective="active-lives")["objective"]
     rows = home.indicators[home.indicators["objective"] == "active-lives"]
     assert [i["name"] for i in context["indicators"]] == rows["indicator_name"].tolist()
-    html = narrative.render("objective", objective=context)
+    html = render("objective", objective=context)
     for row in rows.to_dict("records"):
-        assert narrative.format_value(row["value"], row["unit"]) in html
+        assert format_value(row["value"], row["unit"]) in html
     assert html.count("<svg") >= len(rows)
     assert context["themes"] and all(q["attribution"] for t in context["themes"] for q in t["quotes"])
 
@@ -140,7 +135,7 @@ def test_sections_built_ahead_are_the_ones_shown_and_used_once(workspace, home):
         section, extra = key[0], dict(key[1:])
         shown = render_section(ahead, section, **extra).data
         assert (section, *sorted(extra.items())) not in ahead.prepared_sections
-        assert shown == narrative.render(section, **section_context(home, section, **extra))
+        assert shown == render(section, **section_context(home, section, **extra))
     assert not ahead.prepared_sections
     # Without a drawing process nothing is built ahead.
     assert not home.prepared_sections
@@ -157,7 +152,7 @@ def test_hostile_contribution_text_is_escaped_in_sections(workspace):
     shared.save(folder)
     briefing = build_briefing(workspace, HOME, "2026-11", prepared=folder)
     html = "".join(
-        narrative.render("objective", **section_context(briefing, "objective", objective=o))
+        render("objective", **section_context(briefing, "objective", objective=o))
         for o in briefing.objectives
     )
     assert "<script>alert" not in html and "<img src=x" not in html
@@ -173,7 +168,7 @@ def test_prepared_tables_round_trip(workspace, tmp_path):
 
 
 def test_summary_json_matches_the_engine_tables(home, tmp_path):
-    path = home.write_summary(tmp_path)
+    path = write_summary(home, tmp_path)
     summary = json.loads(path.read_text())
     assert summary["area_code"] == HOME and summary["area_name"] == "Newcastle upon Tyne"
     assert len(summary["headline"]) == 3
@@ -186,7 +181,7 @@ def test_summary_json_matches_the_engine_tables(home, tmp_path):
 
 def test_small_counts_are_suppressed_in_the_summary(workspace, tmp_path):
     briefing = build_briefing(workspace, HOME, "2026-11", suppress_below=500)
-    summary = briefing.summary_json()
+    summary = summary_json(briefing)
     assert summary["voices"]["contributions"] == "fewer than 500"
     assert summary["voices"]["participants"] == "fewer than 500"
 
@@ -231,7 +226,7 @@ def test_sector_counts_beside_a_theme_total_cannot_give_a_small_count_away(works
 
 
 def test_changes_compare_with_last_months_summary(workspace, home, tmp_path):
-    last_month = home.summary_json()
+    last_month = summary_json(home)
     moved = next(i for i in last_month["indicators"] if i["indicator_id"] == 93015)
     moved["compared_to_england"] = "Similar"
     stale = next(i for i in last_month["indicators"] if i["indicator_id"] == 93014)
@@ -252,41 +247,6 @@ def test_unknown_area_is_a_clear_error(workspace):
         build_briefing(workspace, "E06999999", "2026-11")
 
 
-def test_full_collections_are_held_off_during_a_build_and_restored_after(workspace, monkeypatch):
-    import gc
-
-    import hwb_toolkit.briefing as briefing_module
-
-    seen_during = []
-    frozen = []
-    analyse = briefing_module.analyse_voices
-
-    def analyse_and_look(*args, **kwargs):
-        seen_during.append((gc.get_threshold(), len(frozen)))
-        return analyse(*args, **kwargs)
-
-    monkeypatch.setattr(briefing_module, "analyse_voices", analyse_and_look)
-    # As in a fresh process: nothing frozen yet (gc.freeze is recorded, not done, here).
-    monkeypatch.setattr(briefing_module, "_FROZEN", False)
-    monkeypatch.setattr(gc, "freeze", lambda: frozen.append("frozen"))
-    before = gc.get_threshold()
-    try:
-        gc.set_threshold(700, 10, 7)  # an analyst's own setting is what comes back
-        build_briefing(workspace, HOME, "2026-11")
-        assert gc.get_threshold() == (700, 10, 7)
-        assert frozen == ["frozen"]  # at the end of the first build
-        build_briefing(workspace, HOME, "2026-11")
-        with pytest.raises(Exception, match="E06999999"):
-            build_briefing(workspace, "E06999999", "2026-11")
-        assert gc.get_threshold() == (700, 10, 7)
-    finally:
-        gc.set_threshold(*before)
-    assert frozen == ["frozen"]  # once per process
-    # Young objects are still collected at their usual pace; only full collections wait.
-    held_off = (700, 10, briefing_module._FULL_COLLECTIONS_HELD_OFF)
-    assert seen_during == [(held_off, 0), (held_off, 1)]
-
-
 def test_a_post_it_added_in_the_store_reaches_next_months_briefing_escaped(tmp_path):
     workspace = init_workspace(tmp_path / "workspace")
     store = Workspace.open(workspace).store()
@@ -303,7 +263,7 @@ def test_a_post_it_added_in_the_store_reaches_next_months_briefing_escaped(tmp_p
     context = section_context(briefing, "changes")
     assert context["new_contributions_total"] == 5
     assert {"text": hostile, "attribution": "a resident"} in context["new_contributions"]
-    html = narrative.render("changes", **context)
+    html = render("changes", **context)
     assert "&lt;img src=x onerror=alert(1)&gt; we need benches" in html
     assert "<img" not in html and "<script" not in html
 
@@ -318,7 +278,7 @@ def test_summary_json_is_valid_json_whatever_the_numbers(home, tmp_path):
     broken.indicators = home.indicators.copy()
     broken.indicators.loc[broken.indicators.index[0], ["value", "upper_ci95"]] = float("inf")
     broken.indicators.loc[broken.indicators.index[1], "lower_ci95"] = float("-inf")
-    path = broken.write_summary(tmp_path)
+    path = write_summary(broken, tmp_path)
     summary = json.loads(path.read_text(), parse_constant=refuse)
     assert summary["indicators"][0]["value"] is None
     assert summary["indicators"][0]["upper_ci95"] is None

@@ -18,14 +18,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hwb_toolkit import narrative
-from hwb_toolkit.briefing import build_briefing, compute_shared_tables
 from hwb_toolkit.indicators import summarise_area
-from hwb_toolkit.io.workspace import Workspace, init_workspace
-from hwb_toolkit.sections import BRIEFING_ORDER, render_briefing, section_context
+from hwb_toolkit.report.build import build_briefing, compute_shared_tables
+from hwb_toolkit.report.sections import BRIEFING_ORDER, render_briefing, section_context
+from hwb_toolkit.report.summary import summary_json
+from hwb_toolkit.workspace import Workspace, init_workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from briefing_reading import reading_figures  # noqa: E402 - the same measure as the report's
+
+from hwb_toolkit.text.labels import SECTOR_ATTRIBUTIONS, status_label
+from hwb_toolkit.text.numbers import format_count, format_value
+from hwb_toolkit.text.sentences import indicator_sentence
 
 HOME = "E08000021"  # Newcastle upon Tyne: voices and actions
 PERIOD = "2026-12"
@@ -52,7 +56,7 @@ def every_area(workspace, prepared) -> dict[str, tuple]:
     built = {}
     for code in Workspace.open(workspace).briefing_areas()["area_code"]:
         briefing = build_briefing(workspace, code, PERIOD, prepared=prepared)
-        built[code] = (briefing, render_briefing(briefing), json.loads(json.dumps(briefing.summary_json())))
+        built[code] = (briefing, render_briefing(briefing), json.loads(json.dumps(summary_json(briefing))))
     return built
 
 
@@ -63,7 +67,7 @@ def _text(page: str) -> str:
 
 
 def test_the_notebook_shows_the_sections_in_the_briefing_order():
-    shown = re.findall(r'briefing\.show\("(\w+)"', NOTEBOOK.read_text())
+    shown = re.findall(r'show\(briefing, "(\w+)"', NOTEBOOK.read_text())
     assert tuple(shown) == BRIEFING_ORDER
 
 
@@ -83,7 +87,7 @@ def test_every_count_on_the_page_is_the_one_summary_json_holds(every_area):
         if actions["total"]:
             assert f"{actions['total']} actions in the register" in text
             for status, n in actions["by_status"].items():
-                word = narrative.status_label(status).lower() + ("s" if status == "idea" and n != 1 else "")
+                word = status_label(status).lower() + ("s" if status == "idea" and n != 1 else "")
                 assert f"{n} {word}" in text, (code, status)
         else:
             assert f"No actions are recorded for {briefing.area_name} yet" in text
@@ -93,8 +97,8 @@ def test_every_count_on_the_page_is_the_one_summary_json_holds(every_area):
             assert f"{loop['answered']} of {loop['items']} have an action" in text
         contributions = summary["voices"]["contributions"]
         if contributions:
-            assert f"{narrative.format_count(contributions)} contributions from " \
-                   f"{narrative.format_count(summary['voices']['participants'])} people" in text
+            assert f"{format_count(contributions)} contributions from " \
+                   f"{format_count(summary['voices']['participants'])} people" in text
         else:
             assert f"Nothing partners said or voted is recorded for {briefing.area_name} yet" in text
 
@@ -114,7 +118,7 @@ def test_every_figure_on_the_page_is_the_engines_and_says_whom_it_is_about(works
             assert item["compared_to_england"] == row["compared_to_england"]
             assert item["display_name"] in text, (code, item["display_name"])
             if item["value"] is not None:
-                assert narrative.format_value(item["value"], item["unit"]) in text
+                assert format_value(item["value"], item["unit"]) in text
         assert "Suicide rate, males" in names and "Suicide rate, females" in names
         assert "Hospital admissions for mental health conditions, under 18s" in names
 
@@ -194,7 +198,7 @@ def test_captions_say_what_the_chart_shows_not_the_text_again(every_area):
         r'<figure class="hwb-figure">.*?<figcaption>([^<]*)</figcaption>', page, re.S)]
     assert len(captions) >= len(briefing.indicators)
     assert len(set(captions)) == len(captions)  # each chart its own caption
-    sentences = {narrative.indicator_sentence(row, briefing.area_name, unit=row["unit"],
+    sentences = {indicator_sentence(row, briefing.area_name, unit=row["unit"],
                                               subject=row["subject"] if isinstance(row["subject"], str) else None)
                  for row in briefing.indicators.to_dict("records")}
     for caption in captions:
@@ -210,8 +214,8 @@ def test_the_spine_chart_shows_each_figure_with_england_and_the_range(every_area
     glance = re.search(r'<section class="hwb-section hwb-glance".*?</section>', page, re.S).group(0)
     drawn = " ".join(html.unescape(t) for t in re.findall(r"<(?:text|tspan)\b[^>]*>([^<]+)<", glance))
     for row in briefing.indicators.to_dict("records"):
-        value = narrative.format_value(row["value"], row["unit"] if row["unit"] == "%" else "number")
-        england = narrative.format_value(row["england_value"], row["unit"] if row["unit"] == "%" else "number")
+        value = format_value(row["value"], row["unit"] if row["unit"] == "%" else "number")
+        england = format_value(row["england_value"], row["unit"] if row["unit"] == "%" else "number")
         assert f"{value} · England {england} · range " in drawn, row["display_name"]
     assert drawn.count("range ") == len(briefing.indicators)
 
@@ -240,7 +244,7 @@ def test_no_quote_comes_from_a_group_whose_count_is_hidden(workspace, every_area
             for theme in section_context(briefing, "objective", objective=objective)["objective"]["themes"]:
                 counts = {part["sector"] or "unknown": part["count"] for part in theme["by_sector"]}
                 for quote in theme["quotes"]:
-                    sector = next((s for s, a in narrative.SECTOR_ATTRIBUTIONS.items()
+                    sector = next((s for s, a in SECTOR_ATTRIBUTIONS.items()
                                    if a == quote["attribution"]), "unknown")
                     assert isinstance(counts.get(sector), int) and counts[sector] >= below, (code, theme["title"])
     # The issue's case: three post-its from one business person under a small theme.

@@ -69,12 +69,6 @@ E4,Wakefield,23.0,21.0,25.0,Similar,15000,Physically inactive adults,2022/23
 E5,Rutland,,,,Not compared,800,Physically inactive adults,2022/23
 """
 
-LIMITS = """denominator,lower_ci95,upper_ci95,lower_ci998,upper_ci998
-500,12.0,32.0,8.0,36.0
-10000,19.0,25.0,17.0,27.0
-50000,21.0,23.0,20.0,24.0
-"""
-
 THEMES = pd.DataFrame(
     {
         "theme": ["walking-cycling", "food", "loneliness"],
@@ -94,13 +88,6 @@ a,More safe cycle lanes,9,14
 b,Community cafes,5,8
 """
 
-TALLY_BY_SECTOR = """item,sector,score
-a,resident,10
-a,council,4
-b,vcse,8
-c,nhs,3
-"""
-
 NODES = """organisation,sector,n_actions
 Leeds City Council,council,8
 NHS West Yorkshire ICB,nhs,5
@@ -115,14 +102,6 @@ Leeds City Council,Age UK Leeds,2
 NHS West Yorkshire ICB,Age UK Leeds,1
 Age UK Leeds,Corner Cafe,1
 """
-
-BY_SECTOR = """sector,contributions,participants
-resident,40,15
-council,12,4
-vcse,9,3
-nhs,,
-"""
-
 
 def coordinates() -> pd.DataFrame:
     rng = np.random.default_rng(3)
@@ -143,15 +122,9 @@ def all_charts() -> dict[str, alt.TopLevelMixin]:
     return {
         "spine": charts.spine_chart(csv(SUMMARY), distribution),
         "trend": charts.trend_chart(csv(SERIES), csv(ENGLAND)),
-        "caterpillar": charts.comparison_chart(csv(AREAS), highlight="E2", benchmark=22.5),
-        "bar": charts.comparison_chart(csv(AREAS), highlight="E2", benchmark=22.5, kind="bar"),
-        "funnel": charts.funnel_chart(csv(AREAS), csv(LIMITS), highlight="E1", benchmark=22.0),
         "themes": charts.theme_chart(THEMES),
-        "votes": charts.votes_chart(csv(TALLY), csv(TALLY_BY_SECTOR)),
-        "votes_plain": charts.votes_chart(csv(TALLY)),
         "opinion": charts.opinion_map(coordinates(), GROUPS, ["Keep the libraries open"]),
         "network": charts.network_chart(csv(NODES), csv(EDGES)),
-        "balance": charts.balance_chart(csv(BY_SECTOR)),
     }
 
 
@@ -226,13 +199,13 @@ def test_colours_and_shapes_map_from_labels_exactly(built, svgs):
 
 
 def test_fingertips_spellings_are_accepted_and_unknown_labels_raise():
-    areas = csv(AREAS)
-    areas["compared_to_england"] = ["Better 99.8%", "Same", "worse 95%", "similar", None]
-    chart = charts.comparison_chart(areas)
+    series = csv(SERIES)
+    series["compared_to_england"] = ["Better 99.8%", "Same", None, "worse 95%"]
+    chart = charts.trend_chart(series, csv(ENGLAND))
     assert set(colour_map(chart)) == {"Best", "Similar", "Worse"}
-    areas.loc[1, "compared_to_england"] = "Middle quintile"
+    series.loc[1, "compared_to_england"] = "Middle quintile"
     with pytest.raises(InputError) as error:
-        charts.comparison_chart(areas)
+        charts.trend_chart(series, csv(ENGLAND))
     assert (error.value.row, error.value.column) == (3, "compared_to_england")
 
 
@@ -391,43 +364,6 @@ def test_trend_chart_orders_periods_and_skips_missing_values():
     assert "1 period has no value" in text
 
 
-def test_comparison_chart_ranks_and_names_the_highlighted_area(built):
-    chart = built["caterpillar"]
-    points = layer_with(chart, "rank")
-    assert [p["area_name"] for p in points] == ["Leeds", "York", "Wakefield", "Hull"]
-    assert [p["highlighted"] for p in points] == [False, True, False, False]
-    text = charts.text_alternative(chart)
-    assert "Comparison of 5 areas for Physically inactive adults (2022/23)" in text
-    assert "York (22.0) is 3rd highest of 4, similar to England" in text
-    assert "1 better than England, 2 similar to England and 1 worse than England" in text
-    assert "1 area has no value" in text
-    bars = layer_with(built["bar"], "start")
-    assert [b["area_name"] for b in bars] == ["Hull", "Wakefield", "York", "Leeds"]
-    with pytest.raises(ValueError):
-        charts.comparison_chart(csv(AREAS), kind="pie")
-
-
-def test_funnel_chart_reads_limit_aliases_and_requires_them():
-    renamed = csv(LIMITS).rename(
-        columns={"lower_ci95": "lower_95_limit", "upper_ci998": "upper_99_8_limit"}
-    )
-    chart = charts.funnel_chart(csv(AREAS), renamed, benchmark=22.0)
-    limits = layer_with(chart, "limit")
-    assert {row["line"] for row in limits} == {
-        "lower_ci95",
-        "upper_ci95",
-        "lower_ci998",
-        "upper_ci998",
-    }
-    assert "around England (22.0)" in charts.text_alternative(chart)
-    with pytest.raises(SchemaError) as error:
-        charts.funnel_chart(csv(AREAS), csv(LIMITS).drop(columns="upper_ci95"))
-    assert error.value.column == "upper_ci95"
-
-
-# --- voices and whole system ------------------------------------------------------------
-
-
 def test_theme_chart_stacks_sectors_and_counts_unrecorded():
     chart = charts.theme_chart(THEMES)
     segments = pd.DataFrame(layer_with(chart, "sector"))
@@ -448,24 +384,6 @@ def test_theme_chart_stacks_sectors_and_counts_unrecorded():
     assert "3 themes, largest first. Walking and cycling: 12;" in text
     assert "1 sector count suppressed" in text
     assert "By sector, counts shown (withheld ones left out): Residents 12," in text
-
-
-def test_votes_chart_puts_the_most_wanted_first_and_checks_items():
-    chart = charts.votes_chart(csv(TALLY), csv(TALLY_BY_SECTOR))
-    labels = layer_with(chart, "label_text")
-    assert [row["label_text"] for row in labels] == [
-        "More safe cycle lanes",
-        "Community cafes",
-        "Warm spaces",
-    ]
-    totals = layer_with(chart, "text")
-    assert totals[0]["text"] == "14 (9 people)"
-    assert "More safe cycle lanes: 14 from 9 people" in charts.text_alternative(chart)
-    stray = csv(TALLY_BY_SECTOR)
-    stray.loc[2, "item"] = "zz"
-    with pytest.raises(InputError) as error:
-        charts.votes_chart(csv(TALLY), stray)
-    assert (error.value.row, error.value.column) == (4, "item")
 
 
 def test_opinion_map_names_groups_like_polis_and_lists_consensus(built):
@@ -501,7 +419,7 @@ def test_network_layout_is_deterministic_and_pulls_partners_together():
 
 
 def test_layers_are_combined_exactly_as_altair_would(built, monkeypatch):
-    # charts._layer skips alt.layer's copies when there is nothing to lift: every builder's
+    # charts.base._layer skips alt.layer's copies when there is nothing to lift: every builder's
     # spec must be the same as alt.layer's, data rows included.
     through_altair = []
     real_layer = alt.layer
@@ -509,14 +427,15 @@ def test_layers_are_combined_exactly_as_altair_would(built, monkeypatch):
     all_charts()
     assert through_altair == []  # every builder's layers take the short way
     monkeypatch.undo()
-    monkeypatch.setattr(charts, "_layer", alt.layer)
+    for family in ("spine", "trend", "voices", "network"):
+        monkeypatch.setattr(f"hwb_toolkit.charts.{family}._layer", alt.layer, raising=False)
     with_altair = all_charts()
     assert [name for name, chart in built.items() if isinstance(chart, alt.LayerChart)]
     for name, chart in built.items():
         assert chart.to_dict() == with_altair[name].to_dict(), name
     # A layer Altair would change (here: two layers sharing one data source) goes through it.
     base = alt.Chart(pd.DataFrame({"x": [1, 2]})).encode(x="x:Q")
-    shared = charts._layer(base.mark_point(), base.mark_rule())
+    shared = charts.base._layer(base.mark_point(), base.mark_rule())
     assert shared.to_dict() == alt.layer(base.mark_point(), base.mark_rule()).to_dict()
     assert "data" in shared.to_dict() and "data" not in shared.to_dict()["layer"][0]
 
@@ -549,26 +468,6 @@ def test_network_chart_describes_links_and_rejects_unknown_organisations(built):
     with pytest.raises(InputError) as error:
         charts.network_chart(csv(NODES), edges)
     assert (error.value.row, error.value.column) == (5, "org_b")
-
-
-def test_balance_chart_shows_missing_sectors_at_zero_and_flags_them():
-    stakeholders = pd.DataFrame(
-        {"organisation": ["x", "y", "z", "w"], "sector": ["council", "business", "vcse", "nhs"]}
-    )
-    chart = charts.balance_chart(csv(BY_SECTOR), stakeholders)
-    bars = pd.DataFrame(layer_with(chart, "measure"))
-    business = bars[bars["sector"] == "Business"]
-    assert business["count"].tolist() == [0.0, 0.0]
-    assert "NHS" not in set(bars["sector"])  # suppressed: not drawn
-    flags = {row["sector"]: row["flag"] for row in layer_with(chart, "flag")}
-    assert flags == {"Business": "none yet", "NHS": "small numbers, not shown"}
-    text = charts.text_alternative(chart)
-    assert "No contributions yet from Business" in text
-    assert "NHS: small numbers, not shown" in text
-    assert "Residents: 40 contributions, 15 people taking part" in text
-
-
-# --- every chart ---------------------------------------------------------------------------
 
 
 NAMESPACES = ('xmlns="http://www.w3.org/2000/svg"', 'xmlns:xlink="http://www.w3.org/1999/xlink"')
@@ -612,11 +511,7 @@ def test_axis_and_legend_titles_are_plain_words(svgs):
             assert "_" not in title and title not in columns, (name, title)
         assert "Y-axis for" not in svg or name in {
             "spine",
-            "bar",
             "themes",
-            "votes",
-            "votes_plain",
-            "balance",
         }, name
 
 
@@ -644,13 +539,9 @@ def test_empty_inputs_give_a_no_data_chart():
     built = [
         charts.spine_chart(empty, empty),
         charts.trend_chart(empty),
-        charts.comparison_chart(empty),
-        charts.funnel_chart(empty, empty),
         charts.theme_chart(empty),
-        charts.votes_chart(None),
         charts.opinion_map(empty, None),
         charts.network_chart(empty, empty),
-        charts.balance_chart(None),
     ]
     for chart in built:
         assert layer_with(chart, "message") == [{"message": "No data"}]
@@ -664,13 +555,8 @@ def test_missing_columns_are_named():
         charts.trend_chart(csv(SERIES).drop(columns="value"))
     assert error.value.column == "value"
     with pytest.raises(InputError) as error:
-        charts.comparison_chart(csv(AREAS).assign(value=["1", "2", "n/a", "4", "5"]))
+        charts.trend_chart(csv(SERIES).assign(value=["1", "2", "n/a", "4"]))
     assert (error.value.row, error.value.column) == (4, "value")
-
-
-def test_png_renders(built):
-    png = charts.to_png(built["votes_plain"], scale=2)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_spine_without_a_distribution_says_so_instead_of_drawing():
@@ -686,9 +572,8 @@ def test_spine_without_a_distribution_says_so_instead_of_drawing():
 
 
 def test_missing_text_and_string_dtypes_are_handled():
-    areas = csv(AREAS).astype({"area_name": "string", "compared_to_england": "string"})
-    areas.loc[1, "compared_to_england"] = pd.NA
-    chart = charts.comparison_chart(areas, highlight="E2")
-    york = [p for p in layer_with(chart, "rank") if p["area_name"] == "York"][0]
-    assert york["comparison"] == "Not compared"
-    assert "York (22.0) is 3rd highest of 4, not compared" in charts.text_alternative(chart)
+    series = csv(SERIES).astype({"area_name": "string", "compared_to_england": "string"})
+    series.loc[0, "compared_to_england"] = pd.NA
+    chart = charts.trend_chart(series, csv(ENGLAND))
+    points = {p["period"]: p for p in layer_with(chart, "comparison")}
+    assert points["2016/17"]["comparison"] == "Not compared"

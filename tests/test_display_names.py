@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hwb_toolkit import narrative
-from hwb_toolkit.briefing import indicator_tables
-from hwb_toolkit.io.workspace import Workspace, init_workspace
-from hwb_toolkit.prepared import age_phrase, with_display_names, with_strategy_columns
+from hwb_toolkit.report.build import indicator_tables
+from hwb_toolkit.report.shared import with_strategy_columns
+from hwb_toolkit.text.labels import age_phrase, with_display_names
+from hwb_toolkit.text.sentences import indicator_sentence
+from hwb_toolkit.workspace import Workspace, init_workspace
 
 HOME = "E08000021"
 HWB = str(Path(sys.executable).with_name("hwb"))
@@ -71,11 +72,11 @@ def test_categories_and_several_ages_are_named():
 def test_sentences_name_the_breakdown(home_summary):
     rows = home_summary.set_index(["indicator_id", "sex"])
     males = rows.loc[(41001, "Male")].to_dict()
-    sentence = narrative.indicator_sentence(males, "Newcastle upon Tyne", unit="per 100,000")
+    sentence = indicator_sentence(males, "Newcastle upon Tyne", unit="per 100,000")
     assert sentence.startswith("Suicide rate, males (2022 - 24): ")
     # A sentence led by a subject ("of adults are ...") says whom it is about before the value.
     with_subject = {**rows.loc[(93014, "Persons")].to_dict(), "breakdown": "males"}
-    assert narrative.indicator_sentence(with_subject, "Newcastle upon Tyne", unit="%").startswith(
+    assert indicator_sentence(with_subject, "Newcastle upon Tyne", unit="%").startswith(
         "In 2023/24, for males, ")
 
 

@@ -18,10 +18,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hwb_toolkit import narrative
-from hwb_toolkit.briefing import build_briefing
-from hwb_toolkit.io.workspace import init_workspace
-from hwb_toolkit.sections import indicator_sentence
+from hwb_toolkit.markup import external_references
+from hwb_toolkit.report.build import build_briefing
+from hwb_toolkit.report.sections.objectives import indicator_sentence
+from hwb_toolkit.text.numbers import format_value
+from hwb_toolkit.workspace import init_workspace
 
 pytestmark = [pytest.mark.notebook, pytest.mark.slow]
 
@@ -112,7 +113,7 @@ def test_report_has_sections_and_sentences_matching_the_engine(batch, workspace,
         if pd.isna(row["value"]):
             assert "suppressed" in sentence  # Darlington has a suppressed value in the example
         else:
-            assert narrative.format_value(row["value"], row["unit"]) in sentence
+            assert format_value(row["value"], row["unit"]) in sentence
         assert _escaped(sentence) in html, sentence
     # Every chart is drawn, with a caption under it; a chart's title is page text just above
     # its drawing (and in the SVG's <title>), except a trend chart's, whose heading names it.
@@ -139,7 +140,7 @@ def test_report_requests_nothing_from_any_url(batch, area):
     out, _ = batch
     html = (out / PERIOD / area / "briefing.html").read_text()
     assert not RESOURCE.findall(html)
-    assert narrative.external_references(html) == []
+    assert external_references(html) == []
     assert "<script" not in html.lower()
     assert re.search(r'<meta[^>]*name="viewport"', html)
 
@@ -238,7 +239,7 @@ def test_batch_on_a_dask_cluster(workspace, tmp_path):
     """The same batch, run as tasks on an existing Dask cluster (here a LocalCluster)."""
     from distributed import LocalCluster
 
-    from hwb_toolkit.pipeline import run_batch
+    from hwb_toolkit.report.batch import run_batch
 
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
         result = run_batch(workspace, PERIOD, tmp_path, areas=[OTHER, BROKEN],

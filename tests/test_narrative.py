@@ -14,32 +14,36 @@ import pandas as pd
 import pytest
 from markupsafe import Markup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from pandas.testing import assert_frame_equal, assert_series_equal
+from pandas.testing import assert_frame_equal
 
-from hwb_toolkit import markup, narrative
+from hwb_toolkit import markup
+from hwb_toolkit.charts.figure import chart_figure
 from hwb_toolkit.errors import ConfigError, HwbError, InputError, PipelineError
-from hwb_toolkit.narrative import (
+from hwb_toolkit.markup import external_references
+from hwb_toolkit.privacy import suppress_small, suppress_small_counts, withhold_small_parts
+from hwb_toolkit.report.html import notebook_to_html
+from hwb_toolkit.schema import ACTION_STATUSES, POLARITIES, TREND_LABELS
+from hwb_toolkit.text.labels import (
     COMPARISON_LABELS,
-    TREND_LABELS,
-    external_references,
+    sector_attribution,
+    sector_label,
+    status_label,
+)
+from hwb_toolkit.text.numbers import (
     format_change,
     format_ci,
     format_count,
     format_period,
     format_share,
     format_value,
-    indicator_sentence,
     join_list,
-    make_quote,
-    notebook_to_html,
     pluralise,
-    render,
-    suppress_small,
-    suppress_small_counts,
-    truncate_text,
-    trusted_svg,
+    unit_for,
 )
-from hwb_toolkit.schema import ACTION_STATUSES, POLARITIES
+from hwb_toolkit.text.quotes import make_quote, truncate_text
+from hwb_toolkit.text.safe_markup import trusted_svg
+from hwb_toolkit.text.sentences import indicator_sentence
+from hwb_toolkit.text.templates import _environment, render, show, template_environment
 
 HOSTILE_IMG = "<img src=x onerror=alert(1)>"
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
@@ -182,25 +186,25 @@ def test_counts_plurals_lists_and_periods():
     assert join_list(["A", "B", "C"], "or") == "A, B or C"
     assert format_period("2026-11") == "November 2026"
     assert format_period("2023/24") == "2023/24"
-    assert narrative.unit_for("proportion", 100) == "%"
-    assert narrative.unit_for("dsr", 100000) == "per 100,000"
-    assert narrative.unit_for("crude_rate", 1000) == "per 1,000"
-    assert narrative.unit_for("mean", 1) == "number"
+    assert unit_for("proportion", 100) == "%"
+    assert unit_for("dsr", 100000) == "per 100,000"
+    assert unit_for("crude_rate", 1000) == "per 1,000"
+    assert unit_for("mean", 1) == "number"
 
 
 def test_labels_for_statuses_sectors_and_attributions():
-    assert {narrative.status_label(status) for status in ACTION_STATUSES} == {
+    assert {status_label(status) for status in ACTION_STATUSES} == {
         "Idea", "Planned", "Under way", "Done", "Stopped"
     }  # fmt: skip
     with pytest.raises(InputError, match="unknown action status"):
-        narrative.status_label("finished")
-    assert narrative.sector_label("vcse") == "Voluntary and community"
-    assert narrative.sector_label(None) == "Not recorded"
-    assert narrative.sector_attribution("vcse") == "a voluntary sector partner"
-    assert narrative.sector_attribution("NHS") == "an NHS colleague"
-    assert narrative.sector_attribution("resident") == "a resident"
-    assert narrative.sector_attribution(None) == "a participant"
-    assert narrative.sector_attribution("Jane Smith") == "a participant"  # never echoes a name
+        status_label("finished")
+    assert sector_label("vcse") == "Voluntary and community"
+    assert sector_label(None) == "Not recorded"
+    assert sector_attribution("vcse") == "a voluntary sector partner"
+    assert sector_attribution("NHS") == "an NHS colleague"
+    assert sector_attribution("resident") == "a resident"
+    assert sector_attribution(None) == "a participant"
+    assert sector_attribution("Jane Smith") == "a participant"  # never echoes a name
 
 
 # --- indicator sentences: the wording follows the labels ---------------------------
@@ -395,34 +399,6 @@ def test_a_missing_value_with_another_reason_says_so():
         {**ROW, "value": None, "value_note": "Value suppressed for disclosure control"}
     )
     assert "is suppressed because the count is too small" in suppressed
-
-
-def test_sentences_for_a_summary_table_use_units_and_subjects():
-    summary = csv(
-        """indicator_id,indicator_name,area_name,period,value,lower_ci95,upper_ci95,compared_to_england,england_value,recent_trend
-93014,Percentage of physically inactive adults,Leeds,2023/24,22.1,20.4,23.9,Similar,22.3,No significant change
-41001,Suicide rate,Leeds,2021 - 23,12.345,10.1,14.9,Higher,10.7,Cannot be calculated
-90631,Deaths from drug misuse,Leeds,2021 - 23,,,,Not compared,5.2,
-"""
-    )
-    sentences = narrative.indicator_sentences(
-        summary,
-        units={93014: "%", 41001: "per 100,000", 90631: "per 100,000"},
-        subjects={93014: "of adults are physically inactive"},
-    )
-    expected = pd.Series(
-        [
-            "In 2023/24, 22.1% of adults are physically inactive (95% CI 20.4% to 23.9%), "
-            "similar to England (22.3%), with no significant change recently.",
-            "Suicide rate (2021 - 23): 12.3 per 100,000 (95% CI 10.1 to 14.9 per 100,000), "
-            "significantly higher than England (10.7 per 100,000).",
-            "Deaths from drug misuse (2021 - 23): the figure for Leeds is suppressed because the "
-            "count is too small to publish; the figure for England is 5.2 per 100,000.",
-        ],
-        dtype="str",
-        name="sentence",
-    )
-    assert_series_equal(sentences, expected)
 
 
 def test_sentence_needs_a_name_and_an_area():
@@ -869,7 +845,7 @@ def test_chart_figure_embeds_a_real_chart():
         .encode(x="x")
         .properties(description="Two points.")
     )
-    figure = narrative.chart_figure(chart)
+    figure = chart_figure(chart)
     assert figure["chart_alt"] == "Two points."
     # Used outside a template (the Explorer builds its own markup), it is the checked SVG.
     assert str(figure["chart_svg"]).startswith("<svg") and f"{figure['chart_svg']}".endswith("</svg>")
@@ -894,7 +870,7 @@ def test_chart_figure_shows_the_title_as_escaped_text_above_the_drawing():
             description="Two points.",
         )
     )
-    markup = str(narrative.chart_figure(chart)["chart_svg"])
+    markup = str(chart_figure(chart)["chart_svg"])
     heading, svg = markup.split("<svg", 1)
     assert heading == (
         '<p class="hwb-chart-title">Leeds &lt;b&gt;&amp; England</p>'
@@ -904,7 +880,7 @@ def test_chart_figure_shows_the_title_as_escaped_text_above_the_drawing():
     assert ">England<" not in svg and "points&lt;/i&gt;<" not in svg  # not drawn twice
     page = render(
         "objective", **objective_context(
-            indicators=[{"name": "N", "sentence": "S", **narrative.chart_figure(chart)}]
+            indicators=[{"name": "N", "sentence": "S", **chart_figure(chart)}]
         )
     )
     assert '<div class="hwb-chart"><p class="hwb-chart-title">Leeds &lt;b&gt;&amp; England</p>' in page
@@ -1008,7 +984,7 @@ def test_template_mistakes_fail_with_file_and_line(tmp_path):
 
 
 def test_show_returns_html_for_the_notebook():
-    shown = narrative.show("headline", **CONTEXTS["headline"])
+    shown = show("headline", **CONTEXTS["headline"])
     assert type(shown).__name__ == "HTML"
     assert shown.data == render("headline", **CONTEXTS["headline"])
 
@@ -1311,27 +1287,27 @@ def test_report_fits_a_phone_and_requests_nothing(tmp_path, browser):
     ],
 )
 def test_withhold_small_parts_adds_secondary_suppression(parts, expected):
-    assert narrative.withhold_small_parts(parts) == expected
+    assert withhold_small_parts(parts) == expected
 
 
 def test_withhold_small_parts_checks_its_counts():
     with pytest.raises(InputError, match="negative"):
-        narrative.withhold_small_parts({"a": -1})
-    assert narrative.suppress_small("not shown") == "not shown"
+        withhold_small_parts({"a": -1})
+    assert suppress_small("not shown") == "not shown"
 
 
 def test_compiled_templates_are_cached_and_an_edited_template_is_compiled_again(tmp_path):
-    assert narrative.template_environment().bytecode_cache is not None
+    assert template_environment().bytecode_cache is not None
     override = tmp_path / "templates"
     override.mkdir()
     template = override / "title.html.j2"
     template.write_text("<h1>First {{ area_name }}</h1>", encoding="utf-8")
-    assert narrative.render("title", override_dir=override, area_name="Tyneside") == "<h1>First Tyneside</h1>"
+    assert render("title", override_dir=override, area_name="Tyneside") == "<h1>First Tyneside</h1>"
     # A new process (a fresh environment) with the template edited must not get the old code.
-    narrative._environment.cache_clear()
+    _environment.cache_clear()
     template.write_text("<h1>Second {{ area_name }}</h1>", encoding="utf-8")
-    assert narrative.render("title", override_dir=override, area_name="Tyneside") == "<h1>Second Tyneside</h1>"
-    narrative._environment.cache_clear()
+    assert render("title", override_dir=override, area_name="Tyneside") == "<h1>Second Tyneside</h1>"
+    _environment.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -1367,7 +1343,7 @@ def test_chart_svgs_skip_the_parse_and_still_pass_the_check():
     )
     svg = charts.to_svg(chart)
     assert not markup._may_refer_elsewhere(svg)  # the quick check is enough for a chart
-    assert str(narrative.trusted_svg(svg)).startswith("<svg")
+    assert str(trusted_svg(svg)).startswith("<svg")
 
 
 def test_chart_text_that_reads_like_markup_builds_while_real_markup_is_still_refused():

@@ -17,16 +17,15 @@ import nbformat
 import pytest
 
 from hwb_toolkit.errors import PipelineError
-from hwb_toolkit.pipeline import (
-    REPORT_FILES,
+from hwb_toolkit.report.batch import (
     AreaResult,
     BatchResult,
-    build_report,
-    previous_period,
-    report_is_complete,
-    validate_period,
+    _build_one,
+    _shutdown_warm_kernels,
     write_manifest,
 )
+from hwb_toolkit.report.pipeline import build_report, previous_period, validate_period
+from hwb_toolkit.report.publish import REPORT_FILES, report_is_complete
 
 pytestmark = pytest.mark.notebook
 
@@ -184,7 +183,7 @@ def _poll_published_file(path: str, ready, stop, missing, partial) -> None:
 
 
 def test_a_reader_never_finds_the_published_page_missing_while_it_is_replaced(tmp_path):
-    from hwb_toolkit.pipeline import _swap_into_place
+    from hwb_toolkit.report.publish import _swap_into_place
 
     target = tmp_path / "2026-11" / "E06000001"
     target.mkdir(parents=True)
@@ -217,7 +216,7 @@ def test_a_reader_never_finds_the_published_page_missing_while_it_is_replaced(tm
 
 def test_no_step_of_a_swap_leaves_a_published_file_missing(tmp_path, monkeypatch):
     # The same property, checked deterministically after every move the swap makes.
-    from hwb_toolkit.pipeline import _swap_into_place
+    from hwb_toolkit.report.publish import _swap_into_place
 
     target = tmp_path / "E06000001"
     target.mkdir()
@@ -246,7 +245,7 @@ def test_no_step_of_a_swap_leaves_a_published_file_missing(tmp_path, monkeypatch
 
 
 def test_a_swap_cut_short_is_finished_by_the_next_run(tmp_path):
-    from hwb_toolkit.pipeline import _READY, _recover
+    from hwb_toolkit.report.publish import _READY, _recover
 
     target = tmp_path / "E06000001"
     target.mkdir()
@@ -275,19 +274,18 @@ pathlib.Path(output_dir, "summary.json").write_text("{}")
 
 
 def test_a_failed_area_gives_the_next_one_a_fresh_kernel_at_once(tmp_path, monkeypatch):
-    from hwb_toolkit import pipeline
 
     notebook = make_notebook(tmp_path / "by_area.ipynb", BY_AREA)
-    monkeypatch.setattr(pipeline, "default_notebook", lambda: notebook)
+    monkeypatch.setattr("hwb_toolkit.report.pipeline.default_notebook", lambda: notebook)
     out = str(tmp_path / "reports")
     try:
         results = []
         for code in ("E06000001", "E06000009", "E06000002"):  # one warm kernel for all three
             started = time.perf_counter()
-            results.append((pipeline._build_one(str(tmp_path), code, "2026-11", out, None),
+            results.append((_build_one(str(tmp_path), code, "2026-11", out, None),
                             time.perf_counter() - started))
     finally:
-        pipeline._shutdown_warm_kernels()
+        _shutdown_warm_kernels()
     (first, _), (broken, _), (after, seconds) = results
     assert (first.status, broken.status, after.status) == ("done", "failed", "done")
     # The cell's number as a fresh kernel counts it (parameters, injected parameters, this

@@ -51,8 +51,12 @@ from hwb_toolkit.apps.common import (
     text_markup,
     workspace_path,
 )
-from hwb_toolkit.narrative import pluralise, status_label, suppress_small
-from hwb_toolkit.prepared import latest_prepared, series_label, with_strategy_columns
+from hwb_toolkit.privacy import suppress_small
+from hwb_toolkit.report.sections.first_part import glance_context
+from hwb_toolkit.report.sections.objectives import objective_context
+from hwb_toolkit.report.shared import latest_prepared, with_strategy_columns
+from hwb_toolkit.text.labels import series_label, status_label
+from hwb_toolkit.text.numbers import pluralise
 
 logger = logging.getLogger("hwb_toolkit.apps.explorer")
 
@@ -81,7 +85,7 @@ class ExplorerData:
     """
 
     def __init__(self, workspace: str | Path, reports: str | Path) -> None:
-        from hwb_toolkit.io.workspace import Workspace
+        from hwb_toolkit.workspace import Workspace
 
         self.workspace = Workspace.open(workspace)
         self.strategy = self.workspace.strategy
@@ -94,7 +98,7 @@ class ExplorerData:
             summaries = pd.read_parquet(self.prepared / "summaries.parquet")
             self.source = "prepared"
         else:
-            from hwb_toolkit.briefing import compute_shared_tables
+            from hwb_toolkit.report.build import compute_shared_tables
 
             self.period = date.today().strftime("%Y-%m")
             shared = compute_shared_tables(self.workspace)
@@ -146,7 +150,7 @@ class ExplorerData:
     def sentences(self, area: str, objective: str) -> list[dict[str, Any]]:
         """One plain sentence per indicator of ``objective`` in ``area`` (as the briefing
         words it), with the row's ``indicator_id``, ``sex``, ``age``, ``value`` and ``unit``."""
-        from hwb_toolkit.narrative import indicator_sentence
+        from hwb_toolkit.text.sentences import indicator_sentence
 
         name = self.area_name(area)
         out = []
@@ -170,7 +174,7 @@ class ExplorerData:
     def briefing(self, area: str):
         """The area's :class:`~hwb_toolkit.briefing.Briefing` (built on first use)."""
         if area not in self._briefings:
-            from hwb_toolkit.briefing import build_briefing
+            from hwb_toolkit.report.build import build_briefing
 
             self._briefings[area] = build_briefing(
                 self.workspace.root, area, self.period, prepared=self.prepared
@@ -180,9 +184,8 @@ class ExplorerData:
     def glance(self, area: str) -> dict:
         """The spine chart (SVG and text alternative) and the better/similar/worse counts."""
         if area not in self._glance:
-            from hwb_toolkit import sections
 
-            self._glance[area] = sections.glance_context(self.briefing(area))
+            self._glance[area] = glance_context(self.briefing(area))
         return self._glance[area]
 
     def objective(self, area: str, objective: str) -> dict:
@@ -190,9 +193,8 @@ class ExplorerData:
         themes with quotes, actions and gaps (``sections.objective_context``)."""
         key = (area, objective)
         if key not in self._objective:
-            from hwb_toolkit import sections
 
-            self._objective[key] = sections.objective_context(self.briefing(area), objective)["objective"]
+            self._objective[key] = objective_context(self.briefing(area), objective)["objective"]
         return self._objective[key]
 
     def briefing_file(self, area: str) -> Path | None:
@@ -260,7 +262,7 @@ def _actions_markup(objective: dict) -> str:
 
 
 def _spine_markup(glance: dict, area: str) -> str:
-    from hwb_toolkit.narrative import render
+    from hwb_toolkit.text.templates import render
 
     # The briefing's own sentence, from the same counts (sections.comparison_counts).
     words = " ".join(render("comparison_counts.txt.j2", counts=glance["counts"]).split())

@@ -161,10 +161,10 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
 
 def default_pages_dir() -> Path:
-    """The repository's ``notebooks/`` folder, where the page notebooks live."""
-    from hwb_toolkit.pipeline import repo_root
+    """The toolkit's ``notebooks/`` folder, where the page notebooks live."""
+    from hwb_toolkit.resources import notebooks_dir
 
-    return repo_root() / "notebooks"
+    return notebooks_dir()
 
 
 def prepare_pages(source: str | Path, destination: str | Path,
@@ -636,7 +636,7 @@ def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = N
     """
     from hwb_toolkit.apps.common import REPORTS_ENV, WORKSPACE_ENV
     from hwb_toolkit.errors import ConfigError
-    from hwb_toolkit.io.workspace import Workspace
+    from hwb_toolkit.workspace import Workspace
 
     workspace_root = Workspace.open(workspace).root
     if max_kernels is not None and max_kernels < 1:

@@ -59,6 +59,7 @@ from hwb_toolkit.io.tabular import (
     read_table,
     require_columns,
 )
+from hwb_toolkit.privacy import pseudonymise
 from hwb_toolkit.schema import (
     CONTRIBUTION_COLUMNS,
     CONTRIBUTION_KINDS,
@@ -66,7 +67,6 @@ from hwb_toolkit.schema import (
     VOTE_COLUMNS,
     VOTE_KINDS,
 )
-from hwb_toolkit.voices.privacy import pseudonymise
 
 #: Ready mappings accepted by :func:`read_contributions` (besides a dict).
 MAPPINGS = ("canonical", "microsoft_forms", "google_forms", "mentimeter", "open_space")

@@ -16,6 +16,7 @@ that the readers in :mod:`hwb_toolkit.io.contributions` produce:
 - Opinion groups, consensus and division, the Polis way (:mod:`.opinion`).
 """
 
+from hwb_toolkit.privacy import mask_personal_details, pseudonymise
 from hwb_toolkit.voices.balance import VoiceBalance, voice_balance
 from hwb_toolkit.voices.opinion import (
     Consensus,
@@ -27,7 +28,6 @@ from hwb_toolkit.voices.opinion import (
     representative_statements_table,
     uncertain_statements,
 )
-from hwb_toolkit.voices.privacy import mask_personal_details, pseudonymise
 from hwb_toolkit.voices.themes import ThemeResult, find_themes, is_meta_statement
 from hwb_toolkit.voices.votes import latest_votes, poll_summary, tally
 

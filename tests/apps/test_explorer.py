@@ -23,8 +23,8 @@ from hwb_toolkit.apps.explorer import (
     build_explorer,
 )
 from hwb_toolkit.apps.serve import LATE_REPLY_MESSAGE
-from hwb_toolkit.narrative import format_value
-from hwb_toolkit.prepared import latest_prepared
+from hwb_toolkit.report.shared import latest_prepared
+from hwb_toolkit.text.numbers import format_value
 
 from .conftest import PHONE, wait_for_page
 
@@ -34,7 +34,7 @@ OTHER = "E06000009"  # Blackpool
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    from hwb_toolkit.io.workspace import init_workspace
+    from hwb_toolkit.workspace import init_workspace
 
     base = tmp_path_factory.mktemp("explorer")
     (base / "reports").mkdir()
@@ -173,7 +173,7 @@ def test_home_area_shows_what_partners_said_and_what_is_being_done(explorer):
 
 
 def test_contributed_text_is_shown_as_text_never_markup(computed, workspace, tmp_path):
-    from hwb_toolkit.io.workspace import init_workspace
+    from hwb_toolkit.workspace import init_workspace
 
     ws = init_workspace(tmp_path / "ws")
     postits = ws / "voices" / "unconference_postits.csv"

@@ -132,7 +132,7 @@ RAISING_BUILDER_PAGE = notebook_json(
 @pytest.fixture(scope="module")
 def probe_server(tmp_path_factory):
     """A server whose workspace and reports hold marker files that must never be served."""
-    from hwb_toolkit.io.workspace import init_workspace
+    from hwb_toolkit.workspace import init_workspace
 
     from .conftest import launch_voila
 
@@ -356,7 +356,7 @@ def test_serve_on_a_busy_port_says_so_before_printing_any_address(served_workspa
 
 
 def test_serving_folder_is_removed_when_serve_fails(tmp_path, monkeypatch):
-    from hwb_toolkit.io.workspace import init_workspace
+    from hwb_toolkit.workspace import init_workspace
 
     workspace = init_workspace(tmp_path / "ws")
     empty_pages = tmp_path / "no-pages"

@@ -40,7 +40,7 @@ from hwb_toolkit.apps.session import (
     what_is_forming,
 )
 from hwb_toolkit.errors import InputError
-from hwb_toolkit.io.workspace import Workspace
+from hwb_toolkit.workspace import Workspace
 
 
 @pytest.fixture

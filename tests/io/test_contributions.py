@@ -27,8 +27,8 @@ from hwb_toolkit.io.contributions import (
     read_polis_summary,
     read_votes,
 )
+from hwb_toolkit.privacy import pseudonymise
 from hwb_toolkit.schema import CONTRIBUTION_COLUMNS, VOTE_COLUMNS
-from hwb_toolkit.voices.privacy import pseudonymise
 
 KEY = "test-key"
 

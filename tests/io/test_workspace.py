@@ -7,7 +7,7 @@ import pytest
 
 from hwb_toolkit.errors import ConfigError, InputWarning
 from hwb_toolkit.indicators import summarise_area
-from hwb_toolkit.io.workspace import Workspace, check_area_code, init_workspace
+from hwb_toolkit.workspace import Workspace, check_area_code, init_workspace
 
 HOME = "E08000021"  # Newcastle upon Tyne in the example workspace
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hwb_toolkit.briefing import build_briefing, compute_shared_tables
-from hwb_toolkit.io.workspace import Workspace, init_workspace
-from hwb_toolkit.voices.privacy import is_nhs_number, mask_personal_details
+from hwb_toolkit.privacy import is_nhs_number, mask_personal_details
+from hwb_toolkit.report.build import build_briefing, compute_shared_tables
+from hwb_toolkit.workspace import Workspace, init_workspace
 
 HOME = "E08000021"
 #: A post-it as a participant might type it on the Workshop page or on paper.

@@ -26,7 +26,7 @@ from hwb_toolkit.apps.session import (
     poll_table,
     session_dot_cap,
 )
-from hwb_toolkit.narrative import sector_label
+from hwb_toolkit.text.labels import sector_label
 
 
 def _text(value: Any) -> str:

@@ -19,7 +19,6 @@ import difflib
 import re
 import shutil
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -28,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hwb_toolkit.errors import ConfigError
 from hwb_toolkit.io.yamlfile import load_yaml
+from hwb_toolkit.resources import example_workspace_dir
 from hwb_toolkit.schema import CONTRIBUTION_COLUMNS, VOTE_COLUMNS
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ class VoicesSources(_Source):
 
 def example_workspace_path() -> Path:
     """The example workspace bundled inside the package (read only)."""
-    return Path(str(resources.files("hwb_toolkit") / "example_workspace"))
+    return example_workspace_dir()
 
 
 def init_workspace(destination: str | Path, *, overwrite: bool = False) -> Path:
@@ -287,7 +287,7 @@ class Workspace:
         a batch's prepared tables): personal details in ``text`` are masked here
         (:func:`hwb_toolkit.voices.privacy.mask_personal_details`), whatever the source.
         """
-        from hwb_toolkit.voices.privacy import mask_personal_details
+        from hwb_toolkit.privacy import mask_personal_details
 
         files, _ = self._voices_files
         if include_store and self.store_path.exists():

@@ -1,112 +1,128 @@
-"""The tables a batch prepares once, and the light helpers that read them.
-
-``hwb batch`` computes the tables every area's briefing shares (every area's
-indicator summary, the workspace's contributions, votes and actions) once into
-``reports/<period>/.prepared/*.parquet``; each area's briefing and the
-Explorer page read them back. This module imports only pandas and the
-narrative's unit names, so a page can load the tables and show its first
-sentences without waiting for the engines (scikit-learn, SciPy) to import.
-Computing the tables is :func:`hwb_toolkit.briefing.compute_shared_tables`.
-"""
+"""Labels as people read them: comparisons, trends, action statuses, sectors, and whom a figure
+is about (its display name)."""
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from hwb_toolkit.errors import InputError
+from hwb_toolkit.schema import (
+    BEST,
+    BETTER,
+    HIGHER,
+    LOWER,
+    NOT_COMPARED,
+    SECTOR_LABELS,
+    SIMILAR,
+    TREND_LABELS,
+    WORSE,
+    WORST,
+)
+from hwb_toolkit.values import is_missing
 
-#: The folder, inside ``reports/<period>/``, where a batch keeps its shared tables.
-PREPARED_DIR = ".prepared"
-#: The shared tables, each written as ``<name>.parquet``.
-SHARED_TABLES = ("indicator_data", "summaries", "contributions", "votes", "actions")
-#: Action columns that hold lists (Parquet gives them back as arrays).
-_LIST_COLUMNS = ("partner_orgs", "objectives", "themes", "linked_indicators", "responds_to")
-_PERIOD = re.compile(r"\d{4}-\d{2}")
-
-
-@dataclass
-class SharedTables:
-    """What every area's briefing reads: the workspace's tables and all areas' summaries."""
-
-    indicator_data: pd.DataFrame
-    summaries: pd.DataFrame
-    contributions: pd.DataFrame
-    votes: pd.DataFrame
-    actions: pd.DataFrame
-
-    def save(self, folder: str | Path) -> None:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in SHARED_TABLES:
-            getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
-
-    @classmethod
-    def load(cls, folder: str | Path) -> SharedTables:
-        folder = Path(folder)
-        tables = {}
-        for name in SHARED_TABLES:
-            path = folder / f"{name}.parquet"
-            if not path.is_file():
-                raise InputError("the prepared tables are incomplete; run the batch again", file=path)
-            tables[name] = pd.read_parquet(path)
-        for column in _LIST_COLUMNS:
-            if column in tables["actions"]:
-                tables["actions"][column] = tables["actions"][column].map(_as_list)
-        return cls(**tables)
+#: Fingertips' comparison labels, as the engines write them.
+COMPARISON_LABELS = (BETTER, SIMILAR, WORSE, BEST, WORST, LOWER, HIGHER, NOT_COMPARED)
 
 
-def _as_list(value: Any) -> list[str]:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return []
-    return [str(item) for item in value]
+_COMPARISON_KEYS = {label.casefold(): label for label in COMPARISON_LABELS}
 
 
-def latest_prepared(reports: str | Path) -> tuple[str, Path] | None:
-    """The latest period in ``reports`` whose prepared tables are complete, as
-    ``(period, folder)``; None when no batch left any."""
-    reports = Path(reports)
-    if not reports.is_dir():
-        return None
-    periods = sorted((p for p in reports.iterdir() if p.is_dir() and _PERIOD.fullmatch(p.name)),
-                     key=lambda p: p.name, reverse=True)
-    for period_dir in periods:
-        folder = period_dir / PREPARED_DIR
-        if all((folder / f"{name}.parquet").is_file() for name in SHARED_TABLES):
-            return period_dir.name, folder
-    return None
+_TREND_KEYS = {label.casefold(): label for label in TREND_LABELS}
 
 
-def with_strategy_columns(summary: pd.DataFrame, strategy) -> pd.DataFrame:
-    """The indicator summary with the strategy's objective, theme, calculator, multiplier,
-    subject and display unit added, and each row's ``display_name`` and ``breakdown``
-    (:func:`with_display_names`), keeping only the strategy's indicators, in its order."""
-    from hwb_toolkit.narrative import unit_for
-
-    specs = strategy.indicators_frame()
-    specs = specs.assign(order=range(len(specs)))
-    keep = ["indicator_id", "objective", "theme", "calculator", "multiplier", "subject", "order"]
-    merged = summary.merge(specs[keep], on="indicator_id", how="inner")
-    merged["unit"] = [
-        unit_for(calculator, multiplier)
-        for calculator, multiplier in zip(merged["calculator"], merged["multiplier"], strict=True)
-    ]
-    # Persons first, then males and females, as Fingertips lists them.
-    merged["sex_order"] = merged["sex"].astype("str").str.casefold().map(_SEX_ORDER).fillna(len(_SEX_ORDER))
-    merged = merged.sort_values(["order", "sex_order", "age"], kind="stable").drop(columns=["order", "sex_order"])
-    return with_display_names(merged.reset_index(drop=True))
+#: How a quote is attributed: to a sector, never to a person.
+SECTOR_ATTRIBUTIONS: dict[str, str] = {
+    "council": "a council colleague",
+    "nhs": "an NHS colleague",
+    "vcse": "a voluntary sector partner",
+    "business": "a local business",
+    "resident": "a resident",
+    "other": "a partner",
+}
 
 
-# --- who a figure is about ------------------------------------------------------------
+_UNKNOWN_ATTRIBUTION = "a participant"
 
-_SEX_ORDER = {"persons": 0, "male": 1, "males": 1, "female": 2, "females": 2}
+
+#: Action statuses as a board member reads them (keys: schema.ACTION_STATUSES).
+STATUS_LABELS: dict[str, str] = {
+    "idea": "Idea",
+    "planned": "Planned",
+    "active": "Under way",
+    "done": "Done",
+    "stopped": "Stopped",
+}
+
+
+def comparison_label(label: Any) -> str:
+    """The canonical comparison label (``"Better"``...); missing means ``"Not compared"``.
+
+    Raises :class:`InputError` for a label the narrative has no words for, so a
+    new label can never be silently described as something else.
+    """
+    if is_missing(label) or (isinstance(label, str) and not label.strip()):
+        return NOT_COMPARED
+    key = str(label).strip().casefold()
+    if key not in _COMPARISON_KEYS:
+        raise InputError(
+            f"unknown comparison label {label!r}; expected one of {', '.join(COMPARISON_LABELS)}"
+        )
+    return _COMPARISON_KEYS[key]
+
+
+def trend_label(label: Any) -> str:
+    """The canonical Fingertips trend label; missing means ``"Cannot be calculated"``.
+
+    Accepts any capitalisation and ``&`` for ``and``. Raises :class:`InputError` otherwise.
+    """
+    if is_missing(label) or (isinstance(label, str) and not label.strip()):
+        return "Cannot be calculated"
+    key = " ".join(str(label).replace("&", " and ").split()).casefold()
+    if key not in _TREND_KEYS:
+        raise InputError(
+            f"unknown trend label {label!r}; expected one of {', '.join(TREND_LABELS)}"
+        )
+    return _TREND_KEYS[key]
+
+
+def status_label(status: Any) -> str:
+    """An action's status as people read it: ``active`` -> ``Under way``."""
+    key = "" if is_missing(status) else str(status).strip().casefold()
+    if key not in STATUS_LABELS:
+        raise InputError(
+            f"unknown action status {status!r}; expected one of {', '.join(STATUS_LABELS)}"
+        )
+    return STATUS_LABELS[key]
+
+
+def sector_label(sector: Any) -> str:
+    """A sector id as a name (``vcse`` -> ``Voluntary and community``), as the charts name it."""
+    if is_missing(sector) or not str(sector).strip():
+        return "Not recorded"
+    key = str(sector).strip().casefold()
+    return SECTOR_LABELS.get(key, str(sector).strip())
+
+
+def sector_attribution(sector: Any) -> str:
+    """Who said it, as a sector: ``vcse`` -> ``a voluntary sector partner``; never a person."""
+    if is_missing(sector):
+        return _UNKNOWN_ATTRIBUTION
+    return SECTOR_ATTRIBUTIONS.get(str(sector).strip().casefold(), _UNKNOWN_ATTRIBUTION)
+
+
+# --- whom a figure is about ------------------------------------------------------------
+
+SEX_ORDER = {"persons": 0, "male": 1, "males": 1, "female": 2, "females": 2}
+
+
 _SEX_WORDS = {"persons": "persons", "male": "males", "males": "males", "female": "females",
               "females": "females"}
+
+
 # Words in an indicator's name that already say which ages it covers ("adults", "aged 18+",
 # "Reception", "Year 6", "children"...): its age group is then not repeated.
 _NAMES_AGES = re.compile(
@@ -114,9 +130,17 @@ _NAMES_AGES = re.compile(
     r"|infants?|babies|baby|young|youth|teenagers?|mothers?|older|elderly)\b|\d+\s*\+",
     re.IGNORECASE,
 )
+
+
 _UNDER = re.compile(r"^<\s*(\d+)\s*(?:yrs?|years?)?$", re.IGNORECASE)
+
+
 _AND_OVER = re.compile(r"^(\d+)\s*\+\s*(?:yrs?|years?)?$", re.IGNORECASE)
+
+
 _BETWEEN = re.compile(r"^(\d+)\s*-\s*(\d+)\s*(?:yrs?|years?)?$", re.IGNORECASE)
+
+
 #: Ages up to this are children's or young people's: named even when the data has one age only.
 _YOUNG_UP_TO = 18
 

@@ -1,34 +1,41 @@
-"""Privacy: pseudonymous authors and masked personal details.
+"""What the toolkit publishes protects people: one disclosure policy for everything published.
 
-Every reader in :mod:`hwb_toolkit.io.contributions` passes authors (and vote
-participants) through :func:`pseudonymise` before a table leaves the reader.
-Free text is masked with :func:`mask_personal_details` at the one point where
-contributions enter the published tables, :meth:`hwb_toolkit.io.workspace.Workspace.contributions`,
-for the voices files and the shared store alike, so nothing downstream (themes,
-pages, prepared tables, published briefings) ever holds an email address, a phone
-number, a postcode, an NHS number or a National Insurance number typed into a
-form, onto a post-it or into the Workshop page.
-
-Pseudonyms are keyed hashes (HMAC-SHA256), not plain hashes: without the key a
-reader of a published table cannot confirm a guess ("is p_3f... Jane Smith?")
-by hashing the name. The same key always gives the same pseudonym, so one
-person's post-its, survey answers and votes stay linked across files. The key
-comes from the ``key`` argument, else the environment variable
-``HWB_PSEUDONYM_KEY``, else :data:`DEFAULT_PSEUDONYM_KEY`. The default is
-public (it is in this file), so it is only good for the example workspace:
-set ``HWB_PSEUDONYM_KEY`` to a private value for real material and keep it
-out of the workspace.
+- **Authors are pseudonymous.** Every voices reader (:mod:`hwb_toolkit.io.voices`) passes
+  authors (and vote participants) through :func:`pseudonymise` before a table leaves the
+  reader. Pseudonyms are keyed hashes (HMAC-SHA256), not plain hashes: without the key a
+  reader of a published table cannot confirm a guess ("is p_3f... Jane Smith?") by
+  hashing the name. The same key always gives the same pseudonym, so one person's
+  post-its, survey answers and votes stay linked across files. The key comes from the
+  ``key`` argument, else the environment variable ``HWB_PSEUDONYM_KEY``, else
+  :data:`DEFAULT_PSEUDONYM_KEY`. The default is public (it is in this file), so it is only
+  good for the example workspace: set ``HWB_PSEUDONYM_KEY`` to a private value for real
+  material and keep it out of the workspace.
+- **Personal details are masked.** Free text is masked with :func:`mask_personal_details`
+  at the one point where contributions enter the published tables,
+  :meth:`hwb_toolkit.workspace.Workspace.contributions`, for the voices files and the
+  shared store alike, so nothing downstream (themes, pages, prepared tables, published
+  briefings) ever holds an email address, a phone number, a postcode, an NHS number or a
+  National Insurance number typed into a form, onto a post-it or into the Workshop page.
+- **Small counts are suppressed.** Counts from 1 to ``suppress_below - 1`` (default
+  :data:`DEFAULT_SUPPRESS_BELOW`) read "fewer than 5" in the text, ``summary.json`` and
+  charts (:func:`suppress_small`); when one part of a published total is hidden, the next
+  smallest is hidden too (:func:`withhold_small_parts`), so the total cannot give it away.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import numbers
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
+
+from hwb_toolkit.errors import ConfigError, InputError
+from hwb_toolkit.values import as_number, is_missing
 
 #: Environment variable holding the partnership's private pseudonym key.
 PSEUDONYM_KEY_ENV = "HWB_PSEUDONYM_KEY"
@@ -163,8 +170,97 @@ def mask_personal_details(text, *, postcodes: bool = True):
     return masked
 
 
-def is_pseudonym(values: Iterable[str] | str) -> bool:
-    """True when every non-missing value looks like a pseudonym made by :func:`pseudonymise`."""
-    if isinstance(values, str):
-        return bool(_PSEUDONYM.match(values))
-    return all(_PSEUDONYM.match(str(value)) for value in values if not pd.isna(value))
+# --- small counts ----------------------------------------------------------------------
+
+#: Counts from 1 to DEFAULT_SUPPRESS_BELOW - 1 are hidden in anything published.
+DEFAULT_SUPPRESS_BELOW = 5
+
+
+#: A count withheld only so that a smaller, suppressed one cannot be worked out from a total.
+WITHHELD_TEXT = "not shown"
+
+
+def _suppressed_text(below: int) -> str:
+    return f"fewer than {below}"
+
+
+def _check_below(below: Any) -> int:
+    if isinstance(below, bool) or not isinstance(below, numbers.Integral) or below < 1:
+        raise ConfigError(f"suppress_below must be a whole number of at least 1, not {below!r}")
+    return int(below)
+
+
+def suppress_small(count: Any, below: int = DEFAULT_SUPPRESS_BELOW) -> Any:
+    """``"fewer than 5"`` for a count from 1 to ``below - 1``; any other count unchanged.
+
+    0 stays 0 (nobody is identified by nobody); None/NaN stay missing. Raises
+    :class:`InputError` for a negative count.
+    """
+    below = _check_below(below)
+    if is_missing(count) or isinstance(count, str):  # missing, or already withheld
+        return count
+    number = as_number(count, "count")
+    if number < 0:
+        raise InputError(f"a count cannot be negative: {count!r}")
+    return _suppressed_text(below) if 0 < number < below else count
+
+
+def withhold_small_parts(parts: Mapping[Any, Any], below: int = DEFAULT_SUPPRESS_BELOW) -> dict:
+    """Counts that add up to a published total (contributions by sector...), safe to publish with it.
+
+    Primary suppression: a part from 1 to ``below - 1`` becomes "fewer than N".
+    Secondary suppression: when exactly one part is withheld, the total minus the
+    parts shown would give it away, so the smallest other non-zero part is
+    withheld too, as "not shown" (the statistical-disclosure practice of the
+    ONS and NHS England). Parts of 0 are shown. Returns the parts in their
+    order, each an int or a text; missing parts stay missing.
+    """
+    below = _check_below(below)
+    out: dict = {}
+    for key, count in parts.items():
+        out[key] = count if is_missing(count) else int(as_number(count, "count"))
+        if not is_missing(count) and out[key] < 0:
+            raise InputError(f"a count cannot be negative: {count!r}")
+    withheld = [key for key, n in out.items() if isinstance(n, int) and 0 < n < below]
+    for key in withheld:
+        out[key] = _suppressed_text(below)
+    if len(withheld) == 1:
+        shown = [(n, position) for position, n in enumerate(out.values()) if isinstance(n, int) and n > 0]
+        if shown:
+            out[list(out)[min(shown)[1]]] = WITHHELD_TEXT
+    return out
+
+
+def suppress_small_counts(
+    frame: pd.DataFrame, columns: Iterable[str] | None = None, below: int = DEFAULT_SUPPRESS_BELOW
+) -> pd.DataFrame:
+    """A copy of a table of counts with counts 1 to ``below - 1`` replaced by "fewer than N".
+
+    ``columns`` defaults to every numeric column. Those columns become object
+    columns holding the original numbers (whole floats as ints) and the text.
+    Only primary suppression: a total shown beside the cells can reveal a
+    suppressed cell, so publish totals from unsuppressed groups or not at all.
+    """
+    below = _check_below(below)
+    columns = list(frame.select_dtypes("number").columns if columns is None else columns)
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise InputError(f"no column {missing[0]!r} to suppress", column=missing[0])
+    out = frame.copy()
+    for column in columns:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = frame[column].notna() & values.isna()
+        if bad.any():
+            row = int(bad.to_numpy().argmax()) + 2
+            raise InputError(
+                f"count is not a number: {frame[column][bad].iloc[0]!r}", row=row, column=column
+            )
+        if (values < 0).any():
+            row = int((values < 0).to_numpy().argmax()) + 2
+            raise InputError("a count cannot be negative", row=row, column=column)
+        whole = values.dropna()
+        if (whole == whole.round()).all():
+            values = values.astype("Int64")
+        small = (values >= 1) & (values < below)
+        out[column] = values.astype(object).mask(small.fillna(False), _suppressed_text(below))
+    return out
