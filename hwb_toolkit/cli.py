@@ -111,8 +111,9 @@ def report(
 
     period = validate_period(period or this_month())
     # Checked here, before a kernel starts (seconds): the workspace, and the area in it.
-    area = Workspace.open(workspace).resolve_area(area)
-    folder = build_report(workspace, area, period, out)
+    ws = Workspace.open(workspace)
+    area = ws.resolve_area(area)
+    folder = build_report(ws, area, period, out)
     typer.echo(f"Briefing written to {folder / 'briefing.html'}")
 
 

@@ -242,7 +242,7 @@ class Workspace:
 
     @cached_property
     def _voices_files(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        from hwb_toolkit.io.contributions import read_contributions, read_polis_export, read_votes
+        from hwb_toolkit.io.voices import read_contributions, read_polis_export, read_votes
 
         sources = self.voices_sources
         contributions = [

@@ -36,7 +36,7 @@ def test_the_briefing_floor_imports_what_a_briefing_loads(tmp_path):
 
     used = bench_briefing.modules_a_briefing_loads(init_workspace(tmp_path / "workspace"))
     assert {"hwb_toolkit.report.build", "hwb_toolkit.charts", "hwb_toolkit.store",
-            "hwb_toolkit.report.sections", "hwb_toolkit.io.contributions"} <= set(used)
+            "hwb_toolkit.report.sections", "hwb_toolkit.io.voices"} <= set(used)
     import nbformat
 
     floor = nbformat.read(bench_briefing.floor_notebook(tmp_path / "floor.ipynb", used), as_version=4)

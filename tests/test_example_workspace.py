@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from hwb_toolkit.indicators.compare import compare_to_benchmark
-from hwb_toolkit.indicators.methods import byars_ci, exact_poisson_ci, wilson_ci
+from hwb_toolkit.indicators.intervals import byars_ci, exact_poisson_ci, wilson_ci
 from hwb_toolkit.schema import ACTION_STATUSES, CONTRIBUTION_COLUMNS, SECTORS
 from hwb_toolkit.system.actions import read_actions
 from hwb_toolkit.system.strategy import load_strategy

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from hwb_toolkit.indicators import methods
+from hwb_toolkit.indicators import methods, standardised
 from hwb_toolkit.schema import ACTION_COLUMNS, CONTRIBUTION_COLUMNS, ENGLAND_CODE
 
 #: The seed of the committed example workspace.
@@ -279,7 +279,7 @@ _SUICIDE_BAND_RATE = np.array(
     [0.9, 5.4, 9.0, 10.4, 11.2, 12.2, 13.5, 15.3, 15.3, 13.0, 10.4, 8.1, 8.1, 8.6, 9.4, 9.9, 8.1]
 )  # fmt: skip
 _SEX_FACTOR = {"Male": 1.5, "Female": 0.5}
-_SUICIDE_STANDARD = np.asarray(methods.ESP2013[2:], dtype=float)
+_SUICIDE_STANDARD = np.asarray(standardised.ESP2013[2:], dtype=float)
 
 
 def _logit(p):
@@ -454,7 +454,7 @@ def _indicator_frame(model: IndicatorModel, areas: list[Area], geography: pd.Dat
         summed = merged.groupby(["key", "sex", "period", "band"], as_index=False, sort=False)[
             ["count", "population"]].sum()
         summed = summed.sort_values(["key", "sex", "period", "band"], kind="stable")
-        table = methods.dsr(summed, "count", "population", standard_population=_SUICIDE_STANDARD,
+        table = standardised.dsr(summed, "count", "population", standard_population=_SUICIDE_STANDARD,
                             multiplier=model.multiplier, group_by=["key", "sex", "period"])
         table = table.rename(columns={"total_count": "count", "total_pop": "denominator"})
     else:

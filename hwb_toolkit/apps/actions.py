@@ -47,7 +47,7 @@ from hwb_toolkit.apps.common import (
     workspace_path,
 )
 from hwb_toolkit.errors import HwbError, InputError
-from hwb_toolkit.schema import ACTION_COLUMNS, ACTION_STATUSES
+from hwb_toolkit.schema import ACTION_COLUMNS, ACTION_LIST_COLUMNS, ACTION_STATUSES
 from hwb_toolkit.system import connections, gaps, validate_actions
 from hwb_toolkit.system.strategy import Strategy
 from hwb_toolkit.text.labels import STATUS_LABELS, status_label
@@ -100,7 +100,7 @@ PAGE_EXTRA_CSS = """
 def record_frame(record: dict[str, Any]) -> pd.DataFrame:
     """One action as a one-row register (ACTION_COLUMNS, lists as lists, dates as datetime64)."""
     values = {name: [record.get(name)] for name in ACTION_COLUMNS}
-    for name in ("partner_orgs", "objectives", "themes", "linked_indicators", "responds_to"):
+    for name in ACTION_LIST_COLUMNS:
         values[name] = pd.Series([list(record.get(name) or [])], dtype=object)
     frame = pd.DataFrame(values)
     for name in ("start", "end"):
@@ -530,7 +530,7 @@ class ActionsPage:
                 saved = self.store.save_action(record, by=record["updated_by"],
                                                expected_updated_at=self._loaded_stamp)
         except HwbError as error:
-            show_status(self.form_status, _plain(error), "error")
+            show_status(self.form_status, _first_sentence(error), "error")
             return
         self._reload()
         self.editing.value = saved["action_id"]
@@ -555,7 +555,7 @@ def _ensure_options(box: widgets.widget_selection._Selection, values: list[str],
             (labels.get(value, value), value) for value in extra]
 
 
-def _plain(error: HwbError) -> str:
+def _first_sentence(error: HwbError) -> str:
     """A store or check error as one sentence (no file paths)."""
     return error.message.splitlines()[0]
 

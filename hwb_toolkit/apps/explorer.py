@@ -23,7 +23,6 @@ charts are drawn.
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
@@ -57,6 +56,7 @@ from hwb_toolkit.report.sections.objectives import objective_context
 from hwb_toolkit.report.shared import latest_prepared, with_strategy_columns
 from hwb_toolkit.text.labels import series_label, status_label
 from hwb_toolkit.text.numbers import pluralise
+from hwb_toolkit.workspace import Workspace
 
 logger = logging.getLogger("hwb_toolkit.apps.explorer")
 
@@ -84,10 +84,8 @@ class ExplorerData:
     here (``source`` says which: "prepared" or "computed").
     """
 
-    def __init__(self, workspace: str | Path, reports: str | Path) -> None:
-        from hwb_toolkit.workspace import Workspace
-
-        self.workspace = Workspace.open(workspace)
+    def __init__(self, workspace: str | Path | Workspace, reports: str | Path) -> None:
+        self.workspace = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
         self.strategy = self.workspace.strategy
         self.reports = Path(reports)
         found = latest_prepared(self.reports)
@@ -101,12 +99,8 @@ class ExplorerData:
             from hwb_toolkit.report.build import compute_shared_tables
 
             self.period = date.today().strftime("%Y-%m")
-            shared = compute_shared_tables(self.workspace)
-            # build_briefing reads prepared tables from a folder: keep ours in a private one
-            self._scratch = tempfile.TemporaryDirectory(prefix="hwb-explorer-")
-            self.prepared = Path(self._scratch.name)
-            shared.save(self.prepared)
-            summaries = shared.summaries
+            self.prepared = compute_shared_tables(self.workspace)  # kept, for every area
+            summaries = self.prepared.summaries
             self.source = "computed"
         self.parents = set(summaries["parent_code"].dropna())
         self.summary = with_strategy_columns(summaries, self.strategy)
@@ -172,12 +166,12 @@ class ExplorerData:
 
     # --- slower: one briefing per area, built once -----------------------------------------
     def briefing(self, area: str):
-        """The area's :class:`~hwb_toolkit.briefing.Briefing` (built on first use)."""
+        """The area's :class:`~hwb_toolkit.report.briefing.Briefing` (built on first use)."""
         if area not in self._briefings:
             from hwb_toolkit.report.build import build_briefing
 
             self._briefings[area] = build_briefing(
-                self.workspace.root, area, self.period, prepared=self.prepared
+                self.workspace, area, self.period, prepared=self.prepared
             )
         return self._briefings[area]
 

@@ -27,7 +27,7 @@ from hwb_toolkit.charts.style import (
     _shorten,
     _wrap,
 )
-from hwb_toolkit.errors import InputError, SchemaError
+from hwb_toolkit.errors import InputError
 
 _VL_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
 
@@ -40,12 +40,6 @@ _NO_FRAME = alt.ViewBackground(stroke=None)
 
 def _is_empty(frame) -> bool:
     return frame is None or len(frame) == 0
-
-
-def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    for column in columns:
-        if column not in frame.columns:
-            raise SchemaError(f"the {what} table has no column '{column}'", column=column)
 
 
 def _numeric(frame: pd.DataFrame, column: str, what: str) -> pd.Series:
@@ -89,7 +83,7 @@ def _built_unchecked(builder):
 
     Altair validates every schema object at construction (its debug mode), about 15% of
     the time spent building a chart; the finished chart of every builder is validated
-    against the Vega-Lite schema in tests/test_charts.py instead. The switch is
+    against the Vega-Lite schema in tests/charts/test_charts.py instead. The switch is
     process-wide, so it is restored on return, and analysts' own charts are still checked.
     """
 
@@ -143,7 +137,7 @@ class _LayerChart(alt.LayerChart):
     twice over, when made and again each time it is copied (``to_dict`` copies it): about
     a third of the time to build a trend chart. When there is nothing to lift (the
     builders' layers each carry their own rows and no parameters), the layers are kept as
-    given, as Altair would have had them. tests/test_charts.py checks that every
+    given, as Altair would have had them. tests/charts/test_charts.py checks that every
     builder's spec is the same as with ``alt.layer``.
     """
 
@@ -215,7 +209,7 @@ def _finish(chart, *, title: str, description: str, width: int, subtitle=None, h
     # Set on the chart itself: every builder passes the chart it has just made. Not through
     # .properties(), which validates each value against the schema (about 9 ms a chart), nor
     # on a copy: copying a layered chart copies every layer twice over (about 5 ms a chart).
-    # tests/test_charts.py validates every builder's chart.
+    # tests/charts/test_charts.py validates every builder's chart.
     for name, value in properties.items():
         setattr(chart, name, value)
     return chart

@@ -34,7 +34,7 @@ def caption(chart) -> str:
 
 def _spec(chart) -> dict:
     # Rendering skips altair's JSON-schema validation (about 60 ms a chart, two thirds
-    # of the cost of to_dict): every builder's output is validated in tests/test_charts.py.
+    # of the cost of to_dict): every builder's output is validated in tests/charts/test_charts.py.
     return chart if isinstance(chart, dict) else chart.to_dict(validate=False)
 
 

@@ -16,12 +16,12 @@ from hwb_toolkit.charts.base import (
     _no_data,
     _numeric,
     _records,
-    _require,
     _sector_legend,
     _sector_scale,
 )
 from hwb_toolkit.charts.style import _TEXT, DEFAULT_WIDTH, _join, _plural, _sector_label, _shorten
 from hwb_toolkit.errors import InputError
+from hwb_toolkit.values import require_columns
 
 # Text is wrapped and shortened here (``_wrap``, ``_shorten``) rather than with Vega's
 # ``limit``: vl-convert measures text glyph by glyph, and a limit measures each line again.
@@ -48,7 +48,7 @@ def network_layout(
     """
     if _is_empty(nodes):
         return pd.DataFrame(columns=["organisation", "x", "y"])
-    _require(nodes, ["organisation"], "organisations")
+    require_columns(nodes, ["organisation"], table="organisations")
     frame = pd.DataFrame({"organisation": nodes["organisation"].astype(str).to_numpy()})
     frame["sector"] = nodes["sector"].astype(str).to_numpy() if "sector" in nodes.columns else ""
     frame = frame.drop_duplicates("organisation").sort_values(["sector", "organisation"])
@@ -111,12 +111,12 @@ def network_chart(
     """
     if _is_empty(nodes):
         return _no_data(title, "Network of organisations", width)
-    _require(nodes, ["organisation", "sector", "n_actions"], "organisations")
+    require_columns(nodes, ["organisation", "sector", "n_actions"], table="organisations")
     edges = (
         edges if edges is not None else pd.DataFrame(columns=["org_a", "org_b", "shared_actions"])
     )
     if len(edges):
-        _require(edges, ["org_a", "org_b", "shared_actions"], "links")
+        require_columns(edges, ["org_a", "org_b", "shared_actions"], table="links")
     known = set(nodes["organisation"].astype(str))
     for column in ("org_a", "org_b"):
         unknown = ~edges[column].astype(str).isin(known)

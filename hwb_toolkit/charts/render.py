@@ -90,11 +90,6 @@ def spec_to_svg(spec: dict, vl_version: str | None, *, draw_title: bool = True) 
     return svg
 
 
-def spec_to_png(spec: dict, vl_version: str, scale: float = 1) -> bytes:
-    """The Vega-Lite ``spec`` as PNG bytes (``scale`` 2 for sharp print)."""
-    return vlc.vegalite_to_png(spec, vl_version=vl_version, scale=scale)
-
-
 class SvgJob:
     """A chart being drawn in the background; :meth:`result` waits for its SVG.
 
@@ -121,8 +116,6 @@ class SvgJob:
 
 _LOCK = threading.Lock()
 _RENDERER: Executor | None = None
-#: How much lower than its parent the renderer process runs (``nice`` steps, 0-19).
-_RENDERER_NICENESS = 10
 
 
 def _renderer() -> Executor:
@@ -161,17 +154,9 @@ def start_process(vl_version: str | None = None) -> None:
 
 
 def _child_setup(parent_pid: int) -> None:
-    """In the renderer process: yield the processor to the parent, leave Ctrl-C to the
-    parent (a kernel being stopped signals its whole process group; the child would print
+    """In the renderer process: leave Ctrl-C to the parent (a kernel being stopped signals its whole process group; the child would print
     a KeyboardInterrupt traceback), and end when the parent is gone, even if it was killed
     without a chance to stop us."""
-    # The parent is the critical path (it builds while charts are drawn, and a chart is
-    # only needed when its section is shown); on 2 cores the kernel, this child and
-    # Papermill's own process compete. Measured in four paired runs: a briefing ended
-    # 0.15 s sooner on average with the child at a lower priority (from 0.02 s later to
-    # 0.30 s sooner); a 60-area batch, with every core busy anyway, took 3% longer.
-    # Raising one's own niceness needs no privilege.
-    os.nice(_RENDERER_NICENESS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch_parent() -> None:

@@ -19,7 +19,6 @@ from hwb_toolkit.charts.base import (
     _no_data,
     _numeric,
     _records,
-    _require,
     _row_layout,
     _row_y,
 )
@@ -36,6 +35,7 @@ from hwb_toolkit.charts.style import (
 )
 from hwb_toolkit.errors import InputError
 from hwb_toolkit.schema import ENGLAND_CODE, POLARITIES
+from hwb_toolkit.values import require_columns
 
 
 def _group_keys(*frames: pd.DataFrame) -> list[str]:
@@ -72,7 +72,7 @@ def spine_distribution(
     if _is_empty(all_area_latest):
         return pd.DataFrame(columns=columns)
     what = "area values"
-    _require(all_area_latest, ["indicator_id", "area_code", "value"], what)
+    require_columns(all_area_latest, ["indicator_id", "area_code", "value"], table=what)
     data = all_area_latest.copy()
     data["value"] = _numeric(data, "value", what)
     if "category_type" in data.columns:
@@ -172,12 +172,12 @@ def spine_positions(summary: pd.DataFrame, distribution: pd.DataFrame) -> pd.Dat
     then every position is NaN).
     """
     what = "indicator summary"
-    _require(summary, ["indicator_id", "value"], what)
+    require_columns(summary, ["indicator_id", "value"], table=what)
     if _is_empty(distribution):  # nothing to draw against: every row says so
         distribution = pd.DataFrame(
             {"indicator_id": summary["indicator_id"].drop_duplicates()}
         ).assign(min=np.nan, q25=np.nan, q75=np.nan, max=np.nan)
-    _require(distribution, ["indicator_id", "min", "q25", "q75", "max"], "spine distribution")
+    require_columns(distribution, ["indicator_id", "min", "q25", "q75", "max"], table="spine distribution")
     keys = _group_keys(summary, distribution)
     wanted = (
         keys

@@ -10,7 +10,17 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from hwb_toolkit.schema import SECTOR_LABELS
+from hwb_toolkit.schema import (
+    BEST,
+    BETTER,
+    HIGHER,
+    LOWER,
+    NOT_COMPARED,
+    SECTOR_LABELS,
+    SIMILAR,
+    WORSE,
+    WORST,
+)
 
 #: Width of every chart in pixels, legend and axis labels included: fits a 360 px phone.
 DEFAULT_WIDTH = 340
@@ -24,14 +34,14 @@ _ROW_LINE, _ROW_BAR, _ROW_GAP = 13, 14, 10  # labelled rows: label line, bar, ga
 #: bobLower, bobHigher, noComparison). Fingertips has no separate colour for a
 #: difference significant at 99.8%; "Best"/"Worst" take a darker green and red.
 COMPARISON_COLOURS: dict[str, str] = {
-    "Best": "#00B050",
-    "Better": "#92D050",
-    "Similar": "#FFC000",
-    "Worse": "#C00000",
-    "Worst": "#8B0000",
-    "Lower": "#5555E6",
-    "Higher": "#C2CCFF",
-    "Not compared": "#C9C9C9",
+    BEST: "#00B050",
+    BETTER: "#92D050",
+    SIMILAR: "#FFC000",
+    WORSE: "#C00000",
+    WORST: "#8B0000",
+    LOWER: "#5555E6",
+    HIGHER: "#C2CCFF",
+    NOT_COMPARED: "#C9C9C9",
 }
 
 
@@ -51,27 +61,27 @@ _ARROW_DOWN = "M0,1L1,0H0.4V-1H-0.4V0H-1Z"
 #: A distinct marker per label, so the meaning survives without colour:
 #: up for better, down for worse, doubled at 99.8%, arrows for higher/lower.
 COMPARISON_SHAPES: dict[str, str] = {
-    "Best": _DOUBLE_UP,
-    "Better": "triangle-up",
-    "Similar": "circle",
-    "Worse": "triangle-down",
-    "Worst": _DOUBLE_DOWN,
-    "Lower": _ARROW_DOWN,
-    "Higher": _ARROW_UP,
-    "Not compared": "diamond",
+    BEST: _DOUBLE_UP,
+    BETTER: "triangle-up",
+    SIMILAR: "circle",
+    WORSE: "triangle-down",
+    WORST: _DOUBLE_DOWN,
+    LOWER: _ARROW_DOWN,
+    HIGHER: _ARROW_UP,
+    NOT_COMPARED: "diamond",
 }
 
 
 #: How each label reads in a sentence ("{benchmark}" is replaced by its name).
 COMPARISON_PHRASES: dict[str, str] = {
-    "Best": "better than {benchmark} at the 99.8% level",
-    "Better": "better than {benchmark}",
-    "Similar": "similar to {benchmark}",
-    "Worse": "worse than {benchmark}",
-    "Worst": "worse than {benchmark} at the 99.8% level",
-    "Lower": "lower than {benchmark}",
-    "Higher": "higher than {benchmark}",
-    "Not compared": "not compared",
+    BEST: "better than {benchmark} at the 99.8% level",
+    BETTER: "better than {benchmark}",
+    SIMILAR: "similar to {benchmark}",
+    WORSE: "worse than {benchmark}",
+    WORST: "worse than {benchmark} at the 99.8% level",
+    LOWER: "lower than {benchmark}",
+    HIGHER: "higher than {benchmark}",
+    NOT_COMPARED: "not compared",
 }
 
 

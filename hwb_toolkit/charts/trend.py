@@ -18,7 +18,6 @@ from hwb_toolkit.charts.base import (
     _layer,
     _no_data,
     _numeric,
-    _require,
 )
 from hwb_toolkit.charts.style import (
     _BENCHMARK,
@@ -29,6 +28,7 @@ from hwb_toolkit.charts.style import (
     _missing_note,
     _plural,
 )
+from hwb_toolkit.values import require_columns
 
 _OVERLAP_FROM_PERIODS = 13  # trend charts with this many periods or more thin out their labels
 
@@ -78,7 +78,7 @@ def trend_chart(
     title = title or " in ".join(p for p in (indicator or "Trend", place) if p)
     if _is_empty(series):
         return _no_data(title, "Trend chart", width)
-    _require(series, ["period", "value"], what)
+    require_columns(series, ["period", "value"], table=what)
     order = _period_order(series, benchmark)
     position = {period: i for i, period in enumerate(order)}
     has_ci = {"lower_ci95", "upper_ci95"} <= set(series.columns)
@@ -123,7 +123,7 @@ def trend_chart(
         )
     bench_note = ""
     if not _is_empty(benchmark):
-        _require(benchmark, ["period", "value"], "benchmark")
+        require_columns(benchmark, ["period", "value"], table="benchmark")
         line = [
             (period, value, benchmark_name, _fmt(value))
             for period, value in sorted(

@@ -18,7 +18,6 @@ from hwb_toolkit.charts.base import (
     _no_data,
     _numeric,
     _records,
-    _require,
     _row_bars,
     _sector_legend,
     _sector_scale,
@@ -40,6 +39,7 @@ from hwb_toolkit.charts.style import (
     _shorten,
 )
 from hwb_toolkit.schema import SECTORS
+from hwb_toolkit.values import require_columns
 
 
 @_built_unchecked
@@ -65,7 +65,7 @@ def theme_chart(
     if _is_empty(themes):
         return _no_data(title, "Themes", width)
     what = "themes"
-    _require(themes, ["theme", "label", "size"], what)
+    require_columns(themes, ["theme", "label", "size"], table=what)
     # A few themes: plain Python rows, which cost less here than pandas' operations.
     ids = themes["theme"].astype(str).tolist()
     unsorted_sizes = _numeric(themes, "size", what).tolist()
@@ -268,7 +268,7 @@ def opinion_map(
     if _is_empty(coordinates):
         return _no_data(title, "Opinion groups", width)
     what = "coordinates"
-    _require(coordinates, ["participant", "x", "y"], what)
+    require_columns(coordinates, ["participant", "x", "y"], table=what)
     data = pd.DataFrame(
         {
             "participant": coordinates["participant"].astype(str).to_numpy(),
@@ -284,7 +284,7 @@ def opinion_map(
         )
         membership = pd.Series(membership.to_numpy(), index=data["participant"])
     elif isinstance(groups, pd.DataFrame):
-        _require(groups, ["participant", "group"], "groups")
+        require_columns(groups, ["participant", "group"], table="groups")
         membership = pd.Series(groups["group"].to_numpy(), index=groups["participant"].astype(str))
     else:
         membership = pd.Series(groups)
@@ -343,7 +343,7 @@ def opinion_map(
     statements: list[tuple[str, str]] = []
     if consensus_items is not None and len(consensus_items):
         if isinstance(consensus_items, pd.DataFrame):
-            _require(consensus_items, ["label"], "consensus")
+            require_columns(consensus_items, ["label"], table="consensus")
             direction = (
                 consensus_items["direction"].astype(str).str.lower()
                 if "direction" in consensus_items.columns

@@ -30,6 +30,7 @@ from hwb_toolkit.report.publish import (
     report_is_complete,
 )
 from hwb_toolkit.report.shared import PREPARED_DIR
+from hwb_toolkit.workspace import Workspace
 
 MANIFEST = "manifest.json"
 
@@ -60,17 +61,20 @@ class BatchResult:
 
 
 # --- shared work, once per batch --------------------------------------------
-def prepare_period(workspace: str | Path, period: str, out: str | Path = "reports") -> Path:
-    """Compute the tables every area's briefing shares, once, into ``<out>/<period>/.prepared``."""
+def prepare_period(workspace: Workspace | str | Path, period: str, out: str | Path = "reports") -> Path:
+    """Compute the tables every area's briefing shares, once, into ``<out>/<period>/.prepared``
+    (``workspace``: an open :class:`Workspace` or its folder), where each area's kernel reads
+    them."""
     from hwb_toolkit.report.build import compute_shared_tables
-    from hwb_toolkit.workspace import Workspace
 
     validate_period(period)
     folder = Path(out).resolve() / period / PREPARED_DIR
     staging = folder.with_name(f"{_STAGING_PREFIX}prepared-{uuid.uuid4().hex[:8]}")
     staging.mkdir(parents=True)
     try:
-        compute_shared_tables(Workspace.open(workspace)).save(staging)
+        if not isinstance(workspace, Workspace):
+            workspace = Workspace.open(workspace)
+        compute_shared_tables(workspace).save(staging)
         _recover(folder)
         _swap_into_place(staging, folder)
     finally:
@@ -152,7 +156,7 @@ def _build_one(
 
 
 def run_batch(
-    workspace: str | Path,
+    workspace: Workspace | str | Path,
     period: str,
     out: str | Path = "reports",
     *,
@@ -172,12 +176,10 @@ def run_batch(
     ``"dask"`` (tasks on the cluster at ``scheduler``). ``progress`` is called
     with each area's result as it finishes.
     """
-    from hwb_toolkit.workspace import Workspace
-
     validate_period(period)
     started = time.perf_counter()
     out = Path(out).resolve()
-    workspace_obj = Workspace.open(workspace)
+    workspace_obj = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     known = list(workspace_obj.briefing_areas()["area_code"])
     results: dict[str, AreaResult] = {}
     codes = known if areas is None else []
@@ -211,7 +213,7 @@ def run_batch(
             progress(result)
 
     if todo:
-        prepared = str(prepare_period(workspace_obj.root, period, out))
+        prepared = str(prepare_period(workspace_obj, period, out))
         arguments = [(str(workspace_obj.root), code, period, str(out), prepared) for code in todo]
         if executor == "dask":
             _run_on_dask(arguments, scheduler, record)

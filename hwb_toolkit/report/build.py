@@ -61,24 +61,26 @@ def belongs_to_area(area_codes: pd.Series, area_code: str, home_area: str | None
 
 
 def build_briefing(
-    workspace: str | Path,
+    workspace: Workspace | str | Path,
     area_code: str,
     period: str,
     *,
-    prepared: str | Path | None = None,
+    prepared: SharedTables | str | Path | None = None,
     previous_summary: str | Path | None = None,
     suppress_below: int = 5,
     charts_in_child_process: bool = False,
 ) -> Briefing:
     """Assemble the briefing of ``area_code`` for the reporting month ``period`` (YYYY-MM).
 
-    ``prepared``: a folder written by :func:`hwb_toolkit.report.batch.prepare_period` (a batch);
-    without it the shared tables are computed here. ``previous_summary``: last
+    ``workspace``: an open :class:`Workspace` (or its folder, opened here).
+    ``prepared``: the tables every area shares, worked out once
+    (:func:`compute_shared_tables`), or the folder a batch saved them in
+    (:func:`hwb_toolkit.report.batch.prepare_period`); without it they are computed here. ``previous_summary``: last
     month's ``summary.json`` for this area, used for "what changed since last
     month". ``suppress_below``: counts from 1 to ``suppress_below - 1`` are
     published as "fewer than N". ``charts_in_child_process``: draw the sections'
     charts in a child process while this one builds the next (the briefing
-    notebook, which draws about 20 in a row; see :mod:`hwb_toolkit.vega_svg`).
+    notebook, which draws about 20 in a row; see :mod:`hwb_toolkit.charts.render`).
     """
     from hwb_toolkit import charts
 
@@ -88,11 +90,14 @@ def build_briefing(
         charts.draw_in_background_process()
     else:
         charts.warm_up()
-    ws = Workspace.open(workspace)
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     strategy = ws.strategy
     # Without prepared tables, the indicators are read first and the voices and actions only
     # after the indicator charts are queued, so the chart process starts drawing sooner.
-    shared = SharedTables.load(prepared) if prepared else None
+    if isinstance(prepared, SharedTables):
+        shared = prepared
+    else:
+        shared = SharedTables.load(prepared) if prepared else None
     if shared is not None:
         data, summaries = shared.indicator_data, shared.summaries
     else:

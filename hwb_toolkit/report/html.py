@@ -29,7 +29,8 @@ _ID_ATTRIBUTE = re.compile(r"""\bid\s*=\s*(["'])(.*?)\1""", re.IGNORECASE | re.D
 _TAG = re.compile(r"<[^>]*>")
 
 
-def _plain(fragment: str) -> str:
+def _visible_text(fragment: str) -> str:
+    """The words an HTML fragment shows, white space collapsed."""
     return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())
 
 
@@ -63,7 +64,7 @@ class _Headings:
     def __call__(self, match: re.Match) -> str:
         attributes, inner = match.group(1), match.group(2)
         found = _ID_ATTRIBUTE.search(attributes)
-        text = _plain(inner)
+        text = _visible_text(inner)
         wanted = html.unescape(found.group(2)) if found else f"section-{_slug(text)}"
         unique, n = wanted, 2
         while unique in self._used:
@@ -114,7 +115,7 @@ def _prepare_report(notebook) -> tuple[Any, str | None]:
             if title is None:
                 found = _H1.search(source)
                 if found:
-                    title, title_output = _plain(found.group(1)), output
+                    title, title_output = _visible_text(found.group(1)), output
     if len(headings.entries) >= 2 and html_outputs:
         nav = _contents(headings.entries)
         if first_part is not None:

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from hwb_toolkit.privacy import suppress_small, withhold_small_parts
-from hwb_toolkit.schema import ACTION_STATUS_ORDER, BETTER_LABELS, WORSE_LABELS
+from hwb_toolkit.schema import (
+    ACTION_STATUS_ORDER,
+    BETTER_LABELS,
+    NOT_COMPARED,
+    SIMILAR,
+    WORSE_LABELS,
+)
 from hwb_toolkit.text.quotes import make_quote
 
 if TYPE_CHECKING:
@@ -38,9 +44,9 @@ def comparison_counts(indicators: pd.DataFrame) -> dict:
     """How the briefing's figures (every row of its indicator summary) compare with England:
     ``total``, ``by_comparison`` (label -> count, in the table's order of labels) and
     ``better``, ``similar``, ``worse``, ``other`` (higher, lower, not compared)."""
-    labels = indicators["compared_to_england"].fillna("Not compared").astype(str)
+    labels = indicators["compared_to_england"].fillna(NOT_COMPARED).astype(str)
     better, worse = int(labels.isin(BETTER_LABELS).sum()), int(labels.isin(WORSE_LABELS).sum())
-    similar = int((labels == "Similar").sum())
+    similar = int((labels == SIMILAR).sum())
     return {
         "total": int(len(labels)),
         "by_comparison": {str(k): int(v) for k, v in labels.value_counts().items()},

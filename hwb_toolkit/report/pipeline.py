@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import re
 import shutil
+import tempfile
 import uuid
 import warnings
 from datetime import datetime
@@ -12,21 +15,43 @@ from pathlib import Path
 from hwb_toolkit.errors import HwbError, PipelineError
 from hwb_toolkit.report.publish import _STAGING_PREFIX, _recover, _swap_into_place
 from hwb_toolkit.resources import briefing_notebook
+from hwb_toolkit.workspace import Workspace, check_area_code
+
+#: Longest path a kernel's Unix socket may have: the system's limit (108 bytes on Linux, 104
+#: on macOS, the final NUL included) less the "-<n>" jupyter_client adds for each socket.
+_MAX_SOCKET_PATH = 100
+
+
+def _socket_folder() -> Path:
+    """Where kernels' sockets go: the Jupyter runtime folder, unless its path is too long
+    for a socket (a deep home folder: "File name too long" at the kernel's start), then a
+    private folder (mode 0700) in the system's temporary folder, removed at exit."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    runtime = Path(jupyter_runtime_dir())
+    if len(str(runtime / "hwb-kernel-0123456789ab")) + 3 <= _MAX_SOCKET_PATH:
+        runtime.mkdir(parents=True, exist_ok=True)
+        return runtime
+    return _short_socket_folder()
+
+
+@functools.cache
+def _short_socket_folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="hwb-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def _ipc_kernel_manager():
     """A kernel manager whose kernels talk over Unix sockets (file permissions) instead of
-    unencrypted TCP on localhost; the sockets live in the Jupyter runtime folder."""
+    unencrypted TCP on localhost; the sockets live in :func:`_socket_folder`."""
     from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.paths import jupyter_runtime_dir
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             kwargs.setdefault("transport", "ipc")
             # An absolute socket path: a relative one would follow each run's working folder.
-            runtime = Path(jupyter_runtime_dir())
-            runtime.mkdir(parents=True, exist_ok=True)
-            kwargs.setdefault("ip", str(runtime / f"hwb-kernel-{uuid.uuid4().hex[:12]}"))
+            kwargs.setdefault("ip", str(_socket_folder() / f"hwb-kernel-{uuid.uuid4().hex[:12]}"))
             super().__init__(**kwargs)
 
     return IPCKernelManager
@@ -54,7 +79,7 @@ def previous_period(period: str) -> str:
 
 # --- one area -------------------------------------------------------------------
 def build_report(
-    workspace: str | Path,
+    workspace: Workspace | str | Path,
     area_code: str,
     period: str,
     out: str | Path = "reports",
@@ -79,14 +104,14 @@ def build_report(
     import papermill
 
     from hwb_toolkit.report.html import notebook_to_html
-    from hwb_toolkit.workspace import check_area_code
 
     validate_period(period)
     try:
         area_code = check_area_code(area_code)
     except HwbError as error:
         raise PipelineError(error.message) from None
-    workspace = Path(workspace).resolve()
+    # The notebook's kernel is another process: it gets the workspace's folder, and opens it.
+    workspace = workspace.root if isinstance(workspace, Workspace) else Path(workspace).resolve()
     target = Path(out).resolve() / period / area_code
     target.parent.mkdir(parents=True, exist_ok=True)
     _recover(target)

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from hwb_toolkit.errors import InputError
+from hwb_toolkit.schema import ACTION_LIST_COLUMNS
 from hwb_toolkit.text.labels import SEX_ORDER, with_display_names
 
 #: The folder, inside ``reports/<period>/``, where a batch keeps its shared tables.
@@ -20,9 +21,6 @@ PREPARED_DIR = ".prepared"
 #: The shared tables, each written as ``<name>.parquet``.
 SHARED_TABLES = ("indicator_data", "summaries", "contributions", "votes", "actions")
 
-
-#: Action columns that hold lists (Parquet gives them back as arrays).
-_LIST_COLUMNS = ("partner_orgs", "objectives", "themes", "linked_indicators", "responds_to")
 
 
 _PERIOD = re.compile(r"\d{4}-\d{2}")
@@ -53,7 +51,7 @@ class SharedTables:
             if not path.is_file():
                 raise InputError("the prepared tables are incomplete; run the batch again", file=path)
             tables[name] = pd.read_parquet(path)
-        for column in _LIST_COLUMNS:
+        for column in ACTION_LIST_COLUMNS:
             if column in tables["actions"]:
                 tables["actions"][column] = tables["actions"][column].map(_as_list)
         return cls(**tables)

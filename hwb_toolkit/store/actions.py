@@ -11,17 +11,11 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-
-try:
-    import fcntl
-except ImportError:  # Windows: SQLite's busy timeout alone queues the writers
-    fcntl = None
 from sqlalchemy.engine import Connection
 
 from hwb_toolkit.errors import InputError, StoreError
 from hwb_toolkit.io.tabular import (
     FIRST_DATA_ROW,
-    require_columns,
 )
 from hwb_toolkit.schema import (
     ACTION_COLUMNS,
@@ -38,6 +32,7 @@ from hwb_toolkit.store.rows import (
     _prepare_action,
 )
 from hwb_toolkit.store.tables import _ACTION_DATE_COLUMNS, actions_table
+from hwb_toolkit.values import require_columns
 
 
 def next_action_id(existing: Iterable[Any], prefix: str = "A") -> str:

@@ -14,16 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-try:
-    import fcntl
-except ImportError:  # Windows: SQLite's busy timeout alone queues the writers
-    fcntl = None
-
 from hwb_toolkit.errors import InputError
 from hwb_toolkit.io.tabular import (
     FIRST_DATA_ROW,
     numeric_column,
-    require_columns,
 )
 from hwb_toolkit.schema import (
     ACTION_LIST_COLUMNS,
@@ -35,6 +29,7 @@ from hwb_toolkit.schema import (
     VOTE_KINDS,
 )
 from hwb_toolkit.store.tables import _ACTION_DATE_COLUMNS, _MAX_KEY_LENGTH, CONTRIBUTION_STATUSES
+from hwb_toolkit.values import require_columns
 
 
 @dataclass(frozen=True)

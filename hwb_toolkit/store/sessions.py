@@ -10,11 +10,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-
-try:
-    import fcntl
-except ImportError:  # Windows: SQLite's busy timeout alone queues the writers
-    fcntl = None
 from sqlalchemy.engine import Connection
 
 from hwb_toolkit.errors import StoreError

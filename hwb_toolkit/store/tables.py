@@ -6,11 +6,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-
-try:
-    import fcntl
-except ImportError:  # Windows: SQLite's busy timeout alone queues the writers
-    fcntl = None
 from sqlalchemy.engine import Connection
 
 from hwb_toolkit.schema import (

@@ -12,11 +12,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-
-try:
-    import fcntl
-except ImportError:  # Windows: SQLite's busy timeout alone queues the writers
-    fcntl = None
 from sqlalchemy.engine import Connection
 
 from hwb_toolkit.errors import InputError
@@ -24,7 +19,6 @@ from hwb_toolkit.io.tabular import (
     numeric_column,
     protect_formulas,
     read_table,
-    require_columns,
     unprotect_formulas,
 )
 from hwb_toolkit.io.writers import atomic_path
@@ -56,6 +50,7 @@ from hwb_toolkit.store.tables import (
     sessions_table,
     votes_table,
 )
+from hwb_toolkit.values import require_columns
 
 
 def _read_export(path: Path) -> pd.DataFrame:

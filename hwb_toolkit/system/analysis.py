@@ -39,10 +39,10 @@ import numpy as np
 import pandas as pd
 
 from hwb_toolkit.errors import InputError
-from hwb_toolkit.io.tabular import require_columns
 from hwb_toolkit.schema import ACTION_STATUSES, SECTORS, WORSE, WORST
 from hwb_toolkit.system.actions import check_register
 from hwb_toolkit.system.strategy import Strategy
+from hwb_toolkit.values import require_columns
 
 #: Statuses that count as "something is being done about it now" (gaps).
 CURRENT_STATUSES = ("planned", "active")

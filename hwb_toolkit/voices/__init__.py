@@ -2,7 +2,7 @@
 
 Pure analysis of the canonical contributions and votes tables
 (:data:`hwb_toolkit.schema.CONTRIBUTION_COLUMNS`, :data:`~hwb_toolkit.schema.VOTE_COLUMNS`)
-that the readers in :mod:`hwb_toolkit.io.contributions` produce:
+that the readers in :mod:`hwb_toolkit.io.voices` produce:
 
 - :func:`find_themes` (:mod:`.themes`): strategy themes by keyword, further themes
   discovered with TF-IDF + NMF, representative verbatim quotes, meta statements set aside.

@@ -1,4 +1,6 @@
-"""One summary of what partners said and voted."""
+"""One summary of what partners said and voted: :func:`analyse_voices` for a briefing (and the
+Explorer), :func:`poll_opinion` for the opinion groups of a poll, shared with the live
+workshop wall (:func:`hwb_toolkit.apps.session.what_is_forming`)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,33 @@ import pandas as pd
 
 from hwb_toolkit.system.strategy import Strategy
 
-#: Fewest agree/disagree voters for a poll to be analysed for opinion groups.
+#: Fewest agree/disagree voters for a poll to be analysed for opinion groups (fewer give
+#: groups of one or two people, which say nothing and could identify someone).
 MIN_POLL_PARTICIPANTS = 10
+
+
+@dataclass(frozen=True)
+class PollOpinion:
+    """The opinion groups of a poll and what they agree and split on (Polis' method)."""
+
+    found: Any  # hwb_toolkit.voices.opinion.OpinionGroups
+    agree: list[str]  # statement ids most people in every group agree with
+    disagree: list[str]  # statement ids most people in every group disagree with
+    divisive: pd.DataFrame  # divisive_statements(): item, divisiveness, ..., most divisive first
+
+
+def poll_opinion(poll_votes: pd.DataFrame, exclude: list[str] | None = None) -> PollOpinion | None:
+    """Opinion groups, consensus and division of agree/disagree votes (canonical vote
+    columns), leaving out the statements in ``exclude``; None until
+    :data:`MIN_POLL_PARTICIPANTS` people have voted."""
+    from hwb_toolkit.voices import consensus, divisive_statements, opinion_groups
+
+    if poll_votes["participant"].nunique() < MIN_POLL_PARTICIPANTS:
+        return None
+    found = opinion_groups(poll_votes, exclude=exclude or None)
+    agreement = consensus(poll_votes, found.groups, exclude=exclude or None)
+    return PollOpinion(found, list(agreement.agree), list(agreement.disagree),
+                       divisive_statements(poll_votes, found.groups, exclude=exclude or None))
 
 
 # --- one area ---------------------------------------------------------------------
@@ -46,10 +73,7 @@ def analyse_voices(contributions: pd.DataFrame, votes: pd.DataFrame, strategy: S
     # a second), which the indicator charts do not need, so build_briefing queues those
     # charts first and the chart process draws them while scikit-learn loads.
     from hwb_toolkit.voices import (
-        consensus,
-        divisive_statements,
         find_themes,
-        opinion_groups,
         poll_summary,
         representative_statements,
         tally,
@@ -94,13 +118,11 @@ def analyse_voices(contributions: pd.DataFrame, votes: pd.DataFrame, strategy: S
     uncertain = pd.DataFrame()
     if len(poll_votes):
         exclude = list(meta)
-        if poll_votes["participant"].nunique() >= MIN_POLL_PARTICIPANTS:
-            found = opinion_groups(poll_votes, exclude=exclude or None)
-            groups = found.groups
-            result = consensus(poll_votes, groups, exclude=exclude or None)
-            agree, disagree = list(result.agree), list(result.disagree)
+        opinion = poll_opinion(poll_votes, exclude)
+        if opinion is not None:
+            found, groups = opinion.found, opinion.found.groups
+            agree, disagree, divisive = opinion.agree, opinion.disagree, opinion.divisive
             representative = representative_statements(poll_votes, groups, exclude=exclude or None)
-            divisive = divisive_statements(poll_votes, groups, exclude=exclude or None)
         uncertain = uncertain_statements(poll_votes, exclude=exclude or None)
     balance = voice_balance(contributions, strategy.stakeholders_frame())
     return VoicesView(

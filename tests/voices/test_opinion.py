@@ -19,7 +19,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from hwb_toolkit.errors import InputError, SchemaError
-from hwb_toolkit.io.contributions import read_polis_export
+from hwb_toolkit.io.voices import read_polis_export
 from hwb_toolkit.voices.opinion import (
     consensus,
     divisive_statements,

@@ -50,7 +50,7 @@ SECTIONS: dict[str, Callable[..., dict]] = {
 
 
 #: The order the briefing notebook shows the sections in ("objective" once per objective):
-#: the first part (title to glance), then the rest. tests/test_briefing_story.py checks the
+#: the first part (title to glance), then the rest. tests/report/test_briefing_story.py checks the
 #: notebook follows it.
 BRIEFING_ORDER = ("title", "headline", "said", "done", "glance", "changes", "objective",
                   "consensus", "loop", "conversations", "data_notes")

@@ -31,7 +31,7 @@ OTHER = "E06000005"  # Darlington
 BROKEN = "E06000099"  # not a real area: only data for an indicator the strategy does not track
 PERIOD = "2026-11"
 HWB = str(Path(sys.executable).with_name("hwb"))
-OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
 # An attribute that loads something from elsewhere: src/href/poster/data/action and CSS url()/@import.
 RESOURCE = re.compile(
@@ -159,7 +159,7 @@ def test_screenshot_review_at_desktop_and_phone_width(batch, browser):
     """The review the issue asks for, kept in test-output/briefing-review/: each briefing at
     1280 and 390 px, closed as a reader first sees it and with its detail opened, the first
     part on its own, and the reading figures (bench/briefing_reading.py) beside them."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
     from briefing_reading import reading_figures
 
     out, _ = batch

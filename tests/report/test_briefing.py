@@ -1,6 +1,6 @@
 """Tests for hwb_toolkit.briefing and hwb_toolkit.sections on the example workspace.
 
-The briefing is assembled in-process here (fast); tests/test_monthly_briefing.py
+The briefing is assembled in-process here (fast); tests/report/test_monthly_briefing.py
 executes the notebook itself with Papermill.
 """
 

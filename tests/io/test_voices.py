@@ -1,4 +1,4 @@
-"""Tests for hwb_toolkit.io.contributions: every voices export into the canonical tables.
+"""Tests for hwb_toolkit.io.voices: every voices export into the canonical tables.
 
 Reference tests read real exports from ../shared/reference/workshop (Polis open
 data, pabulib ballots, a SenseMaker export); the form mappings and the bad
@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from hwb_toolkit.errors import ConfigError, InputError, SchemaError
-from hwb_toolkit.io.contributions import (
+from hwb_toolkit.io.voices import (
     SectorWarning,
     normalise_sector,
     parse_datetimes,

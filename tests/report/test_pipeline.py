@@ -84,6 +84,19 @@ def test_report_has_notebook_html_and_summary(notebook, tmp_path):
     assert not [p for p in report.parent.iterdir() if p.name.startswith(".staging")]
 
 
+def test_a_home_folder_too_deep_for_a_socket_path_still_runs_reports(notebook, tmp_path, monkeypatch):
+    # Found by the wheel test: with HOME deep enough, the Jupyter runtime folder gave kernel
+    # socket paths over the system's limit and every report failed ("File name too long").
+    from hwb_toolkit.report.pipeline import _socket_folder
+
+    deep = tmp_path / ("runtime-" * 8) / ("folder-" * 8)
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(deep))
+    folder = _socket_folder()
+    assert not folder.is_relative_to(deep) and folder.stat().st_mode & 0o777 == 0o700
+    report = run(notebook, tmp_path / "reports", "ok")
+    assert report_is_complete(report)
+
+
 def test_failed_run_keeps_the_previous_good_report(notebook, tmp_path):
     out = tmp_path / "reports"
     good = run(notebook, out, "ok")

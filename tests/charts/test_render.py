@@ -68,15 +68,6 @@ def test_background_thread_and_child_process_draw_what_is_drawn_in_line():
     assert isinstance(render._RENDERER, render.ProcessPoolExecutor)
 
 
-def test_the_renderer_process_runs_at_a_lower_priority_than_its_parent():
-    render.start_process(_VL_VERSION)
-    assert "<svg" in render.render_later(SPEC, _VL_VERSION).result()  # the child is up
-    (child,) = render._RENDERER._processes
-    assert os.getpriority(os.PRIO_PROCESS, child) == min(
-        os.getpriority(os.PRIO_PROCESS, 0) + render._RENDERER_NICENESS, 19
-    )
-
-
 def test_errors_from_the_child_process_reach_the_caller():
     render.start_process(_VL_VERSION)
     image = {

@@ -24,7 +24,7 @@ from hwb_toolkit.report.sections import BRIEFING_ORDER, render_briefing, section
 from hwb_toolkit.report.summary import summary_json
 from hwb_toolkit.workspace import Workspace, init_workspace
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from briefing_reading import reading_figures  # noqa: E402 - the same measure as the report's
 
 from hwb_toolkit.text.labels import SECTOR_ATTRIBUTIONS, status_label
@@ -33,7 +33,7 @@ from hwb_toolkit.text.sentences import indicator_sentence
 
 HOME = "E08000021"  # Newcastle upon Tyne: voices and actions
 PERIOD = "2026-12"
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "monthly_briefing.py"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "monthly_briefing.py"
 
 pytestmark = pytest.mark.slow
 
