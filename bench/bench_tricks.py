@@ -15,6 +15,10 @@ are noisy), against what the user waits for:
 3. One warm kernel per batch worker (``hwb_toolkit.report.batch``): N areas built one
    after another by one worker, reusing its kernel or starting a fresh one for each.
    Against: the batch itself.
+4. nbconvert's HTML export without its final BeautifulSoup pass (``ReportExporter`` in
+   ``hwb_toolkit.report.html``, which calls nbconvert's private methods): the executed
+   briefing turned into its page, with that exporter and with nbconvert's own
+   ``HTMLExporter`` configured the same. Against: the same ``hwb report``.
 
 Run: ``.venv/bin/python bench/bench_tricks.py [--rounds 5] [--areas 4]``
 """
@@ -81,6 +85,29 @@ def time_report(workspace: Path, out: Path) -> float:
     return time.perf_counter() - started
 
 
+def time_export(executed: Path, rounds: int) -> tuple[float, float]:
+    """Median seconds to turn ``executed`` into the page: our exporter, then nbconvert's own."""
+    from nbconvert import HTMLExporter
+
+    from hwb_toolkit.report import html
+
+    ours = html._exporter()
+    stock = HTMLExporter(config=ours.config, template_name=ours.template_name,
+                         extra_template_basedirs=ours.extra_template_basedirs,
+                         **{name: getattr(ours, name) for name in (
+                             "exclude_input", "exclude_input_prompt", "exclude_output_prompt",
+                             "exclude_markdown", "exclude_raw", "exclude_unknown")})
+    times = {"ours": [], "stock": []}
+    for _ in range(rounds + 1):  # the first round warms both up and is not counted
+        for name, exporter in (("ours", ours), ("stock", stock)):
+            html._THREAD.exporter = exporter
+            started = time.perf_counter()
+            html.notebook_to_html(executed)
+            times[name].append(time.perf_counter() - started)
+    html._THREAD.exporter = ours
+    return statistics.median(times["ours"][1:]), statistics.median(times["stock"][1:])
+
+
 def time_batch_worker(workspace: Path, out: Path, areas: list[str], reuse: bool) -> float:
     """One worker building ``areas`` in turn: reusing one warm kernel or a fresh one each."""
     from hwb_toolkit.report.batch import _build_one, _shutdown_warm_kernels, prepare_period
@@ -130,6 +157,11 @@ def main() -> None:
         print(f"2. Altair short-cuts: every chart of a briefing built in {statistics.median(on):.2f} s, "
               f"without them {statistics.median(off):.2f} s: saves {saved:.2f} s "
               f"= {saved / report:.0%} of one report")
+
+        ours, stock = time_export(base / "r0" / PERIOD / HOME / "briefing.ipynb", options.rounds)
+        print(f"4. export without BeautifulSoup's pass: the page in {ours:.2f} s, with nbconvert's "
+              f"own exporter {stock:.2f} s: saves {stock - ours:.2f} s = {(stock - ours) / report:.0%} "
+              "of one report")
 
         areas = Workspace.open(workspace).briefing_areas()["area_code"].tolist()[: options.areas]
         warm = time_batch_worker(workspace, base / "warm", areas, reuse=True)

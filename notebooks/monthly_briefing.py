@@ -32,12 +32,12 @@ previous_summary: str = ""  # last month's summary.json for this area; empty whe
 suppress_below: int = 5  # counts from 1 to suppress_below - 1 are hidden in anything published
 
 # %%
-from hwb_toolkit.charts.render import start_process as start_drawing_process
+from hwb_toolkit.charts.render import start_process as start_drawing_process  # noqa: E402
 
 start_drawing_process()  # charts are drawn in a second process, which warms up while the toolkit loads
-from hwb_toolkit.report.build import build_briefing
-from hwb_toolkit.report.sections import show
-from hwb_toolkit.report.summary import write_summary
+from hwb_toolkit.report.build import build_briefing  # noqa: E402 - after the start above
+from hwb_toolkit.report.sections import show  # noqa: E402
+from hwb_toolkit.report.summary import write_summary  # noqa: E402
 
 briefing = build_briefing(
     workspace,

@@ -44,6 +44,11 @@ def _clean_environment(home: Path) -> dict[str, str]:
            if key not in ("PYTHONPATH", "VIRTUAL_ENV", "HWB_WORKSPACE", "HWB_REPORTS",
                           "JUPYTER_PATH", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR")}
     env["HOME"] = str(home)  # Jupyter's runtime and data folders, Jinja's cache: all fresh
+    # ...but pip's download cache is the machine's, so filling the wheelhouse reuses what
+    # `make setup` downloaded instead of fetching every dependency again.
+    env.setdefault("PIP_CACHE_DIR", subprocess.run(
+        [sys.executable, "-m", "pip", "cache", "dir"], capture_output=True, text=True).stdout.strip()
+        or str(Path.home() / ".cache" / "pip"))
     env.pop("XDG_RUNTIME_DIR", None)
     return env
 

@@ -15,6 +15,7 @@ from hwb_toolkit.schema import (
     SIMILAR,
     WORSE_LABELS,
 )
+from hwb_toolkit.system.analysis import ANSWERED_STATUSES
 from hwb_toolkit.text.quotes import make_quote
 
 if TYPE_CHECKING:
@@ -26,13 +27,6 @@ QUOTES_PER_THEME = 2
 
 TOP_PRIORITIES = 3
 
-
-#: Action statuses that count as "something is being done now" (the gaps' rule).
-CURRENT_STATUSES = ("planned", "active")
-
-
-#: Statuses that answer what partners said (the loop's rule).
-ANSWERED_STATUSES = ("planned", "active", "done")
 
 
 def _text(value: Any) -> str | None:

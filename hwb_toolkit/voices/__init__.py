@@ -18,12 +18,11 @@ that the readers in :mod:`hwb_toolkit.io.voices` produce:
 
 from hwb_toolkit.privacy import mask_personal_details, pseudonymise
 from hwb_toolkit.voices.balance import VoiceBalance, voice_balance
-from hwb_toolkit.voices.opinion import (
+from hwb_toolkit.voices.opinion import OpinionGroups, opinion_groups
+from hwb_toolkit.voices.statements import (
     Consensus,
-    OpinionGroups,
     consensus,
     divisive_statements,
-    opinion_groups,
     representative_statements,
     representative_statements_table,
     uncertain_statements,
