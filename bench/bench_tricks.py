@@ -7,18 +7,16 @@ are noisy), against what the user waits for:
 
 1. ``rfc3987_syntax`` marked unavailable (``hwb_toolkit/__init__.py``): a fresh process
    importing what a briefing kernel imports, with and without the mark. Against: one
-   ``hwb report`` (the briefing's floor: a Papermill run that only imports, about 10 s).
-2. Altair short-cuts in ``hwb_toolkit.charts.base`` (no check-at-construction while a
-   builder runs, layers combined without Altair's deep copies, inline rows passed by
-   reference): building every chart of the home area's briefing, in a fresh process with
-   the short-cuts on and off. Against: the same ``hwb report``.
-3. One warm kernel per batch worker (``hwb_toolkit.report.batch``): N areas built one
+   ``hwb report`` (about 4.6 s).
+2. One warm kernel per batch worker (``hwb_toolkit.report.batch``): N areas built one
    after another by one worker, reusing its kernel or starting a fresh one for each.
    Against: the batch itself.
-4. nbconvert's HTML export without its final BeautifulSoup pass (``ReportExporter`` in
-   ``hwb_toolkit.report.html``, which calls nbconvert's private methods): the executed
-   briefing turned into its page, with that exporter and with nbconvert's own
-   ``HTMLExporter`` configured the same. Against: the same ``hwb report``.
+
+Measured and removed (December 2026, each under 10% of one report of 4.6 s): Altair
+short-cuts while building charts (no schema check at construction, layers combined without
+Altair's copies, rows passed by reference): 0.19 s, 4%; nbconvert's export without its final
+BeautifulSoup pass: 0.13 s, 3%; garbage-collector settings and ``gc.freeze``; a lower
+priority for the chart process.
 
 Run: ``.venv/bin/python bench/bench_tricks.py [--rounds 5] [--areas 4]``
 """
@@ -39,37 +37,11 @@ PERIOD = "2026-11"
 #: What a briefing kernel imports first (the notebook's first cell), timed in a fresh process.
 IMPORTS = """
 import sys, time
-{hide}
 started = time.perf_counter()
+{hide}
 import hwb_toolkit.report.build, hwb_toolkit.charts.spine, altair, jsonschema
 print(time.perf_counter() - started)
 """
-
-#: Build every chart of the home area's briefing in a fresh process, short-cuts on or off.
-CHARTS = """
-import sys, time
-import altair as alt
-import hwb_toolkit.charts.base as base
-if {off}:
-    base._built_unchecked = lambda builder: builder   # Altair checks each object as made
-    base._Rows = list                                 # rows copied with every layer
-from hwb_toolkit.charts import network, spine, trend, voices
-if {off}:
-    for family in (network, spine, trend, voices):
-        family._layer = alt.layer                     # Altair's deep copies of each layer
-from hwb_toolkit.report.build import build_briefing
-from hwb_toolkit.report.sections import prepare_sections
-briefing = build_briefing(sys.argv[1], "{home}", "{period}")
-times = []
-for _ in range(3):
-    briefing.figures.clear()
-    briefing.prepared_sections.clear()
-    started = time.perf_counter()
-    prepare_sections(briefing)                        # builds (and queues) every chart
-    times.append(time.perf_counter() - started)
-print(min(times))
-"""
-
 
 def run_python(code: str, *args: str) -> float:
     finished = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
@@ -83,29 +55,6 @@ def time_report(workspace: Path, out: Path) -> float:
     started = time.perf_counter()
     build_report(workspace, HOME, PERIOD, out=out)
     return time.perf_counter() - started
-
-
-def time_export(executed: Path, rounds: int) -> tuple[float, float]:
-    """Median seconds to turn ``executed`` into the page: our exporter, then nbconvert's own."""
-    from nbconvert import HTMLExporter
-
-    from hwb_toolkit.report import html
-
-    ours = html._exporter()
-    stock = HTMLExporter(config=ours.config, template_name=ours.template_name,
-                         extra_template_basedirs=ours.extra_template_basedirs,
-                         **{name: getattr(ours, name) for name in (
-                             "exclude_input", "exclude_input_prompt", "exclude_output_prompt",
-                             "exclude_markdown", "exclude_raw", "exclude_unknown")})
-    times = {"ours": [], "stock": []}
-    for _ in range(rounds + 1):  # the first round warms both up and is not counted
-        for name, exporter in (("ours", ours), ("stock", stock)):
-            html._THREAD.exporter = exporter
-            started = time.perf_counter()
-            html.notebook_to_html(executed)
-            times[name].append(time.perf_counter() - started)
-    html._THREAD.exporter = ours
-    return statistics.median(times["ours"][1:]), statistics.median(times["stock"][1:])
 
 
 def time_batch_worker(workspace: Path, out: Path, areas: list[str], reuse: bool) -> float:
@@ -149,24 +98,10 @@ def main() -> None:
               f"without the mark {statistics.median(without_mark):.2f} s: saves {saved:.2f} s "
               f"= {saved / report:.0%} of one report")
 
-        on, off = [], []
-        for _ in range(options.rounds):
-            on.append(run_python(CHARTS.format(off=False, home=HOME, period=PERIOD), str(workspace)))
-            off.append(run_python(CHARTS.format(off=True, home=HOME, period=PERIOD), str(workspace)))
-        saved = statistics.median(off) - statistics.median(on)
-        print(f"2. Altair short-cuts: every chart of a briefing built in {statistics.median(on):.2f} s, "
-              f"without them {statistics.median(off):.2f} s: saves {saved:.2f} s "
-              f"= {saved / report:.0%} of one report")
-
-        ours, stock = time_export(base / "r0" / PERIOD / HOME / "briefing.ipynb", options.rounds)
-        print(f"4. export without BeautifulSoup's pass: the page in {ours:.2f} s, with nbconvert's "
-              f"own exporter {stock:.2f} s: saves {stock - ours:.2f} s = {(stock - ours) / report:.0%} "
-              "of one report")
-
         areas = Workspace.open(workspace).briefing_areas()["area_code"].tolist()[: options.areas]
         warm = time_batch_worker(workspace, base / "warm", areas, reuse=True)
         fresh = time_batch_worker(workspace, base / "fresh", areas, reuse=False)
-        print(f"3. warm kernel per worker: {len(areas)} areas in {warm:.1f} s, a fresh kernel each "
+        print(f"2. warm kernel per worker: {len(areas)} areas in {warm:.1f} s, a fresh kernel each "
               f"{fresh:.1f} s: saves {fresh - warm:.1f} s = {(fresh - warm) / fresh:.0%} of the batch")
 
 

@@ -3,9 +3,7 @@ labelled bars, legends, and the finishing touches (title, text alternative, capt
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
-from typing import ClassVar
 
 import altair as alt
 import numpy as np
@@ -78,23 +76,6 @@ def _comparisons(frame: pd.DataFrame, column: str, what: str) -> pd.Series:
     return labels.astype(object)
 
 
-def _built_unchecked(builder):
-    """Run a chart builder with Altair's check of each object as it is made switched off.
-
-    Altair validates every schema object at construction (its debug mode), about 15% of
-    the time spent building a chart; the finished chart of every builder is validated
-    against the Vega-Lite schema in tests/charts/test_charts.py instead. The switch is
-    process-wide, so it is restored on return, and analysts' own charts are still checked.
-    """
-
-    @functools.wraps(builder)
-    def build(*args, **kwargs):
-        with alt.utils.schemapi.debug_mode(False):
-            return builder(*args, **kwargs)
-
-    return build
-
-
 def _records(frame: pd.DataFrame) -> alt.Data:
     """Inline data (NaN -> null) so each layer carries its own rows and no row limit applies."""
     # Column lists and one pass in Python: ten times faster than astype(object).where().to_dict()
@@ -105,80 +86,10 @@ def _records(frame: pd.DataFrame) -> alt.Data:
 
 def _inline_rows(names: Sequence[str], rows: Iterable[Sequence]) -> alt.Data:
     """Inline data from rows of plain Python values in ``names`` order (NaN -> null)."""
-    return alt.Data(values=_Rows([
+    return alt.Data(values=[
         dict(zip(names, [None if _is_missing_cell(v) else v for v in row], strict=True))
         for row in rows
-    ]))
-
-
-def _nothing_to_lift(layers: Sequence) -> bool:
-    """True when ``alt.LayerChart`` would lift nothing out of ``layers`` into the chart:
-    no parameters, size or facet in any layer, and no two layers sharing their data."""
-    data_ids = [id(layer.data) for layer in layers]
-    return len(set(data_ids)) == len(data_ids) and all(
-        isinstance(layer, alt.Chart)
-        and layer.data is not alt.Undefined
-        and all(
-            getattr(layer, name, alt.Undefined) is alt.Undefined
-            for name in ("params", "width", "height", "view")
-        )
-        and all(
-            getattr(layer.encoding, channel, alt.Undefined) is alt.Undefined
-            for channel in ("row", "column", "facet")
-        )
-        for layer in layers
-    )
-
-
-class _LayerChart(alt.LayerChart):
-    """An ``alt.LayerChart`` made without Altair's two deep copies of every layer.
-
-    While it looks for selection parameters to lift, ``alt.LayerChart`` copies each layer
-    twice over, when made and again each time it is copied (``to_dict`` copies it): about
-    a third of the time to build a trend chart. When there is nothing to lift (the
-    builders' layers each carry their own rows and no parameters), the layers are kept as
-    given, as Altair would have had them. tests/charts/test_charts.py checks that every
-    builder's spec is the same as with ``alt.layer``.
-    """
-
-    def __init__(self, data=alt.Undefined, layer: Sequence = (), **kwargs) -> None:
-        if data is alt.Undefined and _nothing_to_lift(layer):
-            # What alt.LayerChart.__init__ starts with; the rest only lifts.
-            super(alt.LayerChart, self).__init__(data=data, layer=list(layer), **kwargs)
-        else:
-            super().__init__(data=data, layer=layer, **kwargs)
-
-
-def _layer(*layers: alt.Chart) -> alt.LayerChart:
-    """``alt.layer(*layers)`` (a :class:`_LayerChart` when there is nothing to lift)."""
-    return _LayerChart(layer=layers) if _nothing_to_lift(layers) else alt.layer(*layers)
-
-
-class _Rows:
-    """A layer's inline rows (plain JSON values), passed by reference inside Altair.
-
-    Altair deep-copies every layer, rows included, each time layers are combined (about a
-    third of the time spent building a layered chart). It leaves objects it does not know
-    uncopied, and gives back ``to_dict()`` of those that follow its ``SchemaLike``
-    protocol (``_schema`` and ``to_dict``), so the spec is the same. The rows are never
-    changed after the chart is built. Iterable, so an Altair that dropped the protocol
-    would still convert them, row by row.
-    """
-
-    _schema: ClassVar[dict] = {"type": "array"}
-    __slots__ = ("rows",)
-
-    def __init__(self, rows: list[dict]) -> None:
-        self.rows = rows
-
-    def to_dict(self, *args, **kwargs) -> list[dict]:
-        return self.rows
-
-    def __iter__(self):
-        return iter(self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
+    ])
 
 
 def _title(text: str, width: int, subtitle: str | Sequence[str] | None = None) -> alt.TitleParams:

@@ -9,10 +9,8 @@ import numpy as np
 import pandas as pd
 
 from hwb_toolkit.charts.base import (
-    _built_unchecked,
     _finish,
     _is_empty,
-    _layer,
     _no_data,
     _numeric,
     _records,
@@ -94,7 +92,6 @@ def network_layout(
     return out.sort_values("organisation", kind="stable").reset_index(drop=True)
 
 
-@_built_unchecked
 def network_chart(
     nodes: pd.DataFrame,
     edges: pd.DataFrame,
@@ -233,7 +230,7 @@ def network_chart(
             f" and {len(alone) - 5} more." if len(alone) > 5 else "."
         )
     return _finish(
-        _layer(*layers),
+        alt.layer(*layers),
         title=title,
         description=description,
         width=width,

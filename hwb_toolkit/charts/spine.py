@@ -10,12 +10,10 @@ import pandas as pd
 
 from hwb_toolkit.charts.base import (
     _HIDDEN,
-    _built_unchecked,
     _comparison_encodings,
     _comparisons,
     _finish,
     _is_empty,
-    _layer,
     _no_data,
     _numeric,
     _records,
@@ -254,7 +252,6 @@ def spine_positions(summary: pd.DataFrame, distribution: pd.DataFrame) -> pd.Dat
     return out
 
 
-@_built_unchecked
 def spine_chart(
     summary: pd.DataFrame,
     distribution: pd.DataFrame,
@@ -432,7 +429,7 @@ def spine_chart(
             f" {_plural(without, 'indicator')} cannot be placed on a spine "
             f"(no {benchmark_name} value or no spread of areas)."
         )
-    chart = _layer(*layers).resolve_scale(color="independent", shape="independent")
+    chart = alt.layer(*layers).resolve_scale(color="independent", shape="independent")
     return _finish(
         chart,
         title=title,

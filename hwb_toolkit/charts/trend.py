@@ -8,14 +8,12 @@ import altair as alt
 import pandas as pd
 
 from hwb_toolkit.charts.base import (
-    _built_unchecked,
     _comparison_encodings,
     _comparisons,
     _finish,
     _first_text,
     _inline_rows,
     _is_empty,
-    _layer,
     _no_data,
     _numeric,
 )
@@ -51,7 +49,6 @@ def _period_order(*frames: pd.DataFrame | None) -> list[str]:
     return list(dict.fromkeys(period for _, period in periods))
 
 
-@_built_unchecked
 def trend_chart(
     series: pd.DataFrame,
     benchmark: pd.DataFrame | None = None,
@@ -217,6 +214,6 @@ def trend_chart(
             + (f"; the black line is {benchmark_name}." if bench_note else ".")
         )
     return _finish(
-        _layer(*layers), title=title, description=description, width=width, height=height,
+        alt.layer(*layers), title=title, description=description, width=width, height=height,
         caption=caption,
     )

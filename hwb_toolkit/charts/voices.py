@@ -10,10 +10,8 @@ import numpy as np
 import pandas as pd
 
 from hwb_toolkit.charts.base import (
-    _built_unchecked,
     _finish,
     _is_empty,
-    _layer,
     _legend,
     _no_data,
     _numeric,
@@ -42,7 +40,6 @@ from hwb_toolkit.schema import SECTORS
 from hwb_toolkit.values import require_columns
 
 
-@_built_unchecked
 def theme_chart(
     themes: pd.DataFrame,
     *,
@@ -218,7 +215,7 @@ def theme_chart(
                "not by sector." if has_sectors else ".")
         )
     return _finish(
-        _layer(*layers),
+        alt.layer(*layers),
         title=title,
         description=description,
         width=width,
@@ -246,7 +243,6 @@ def _group_names(groups: pd.Series) -> pd.Series:
     return groups.astype(object).map(name)
 
 
-@_built_unchecked
 def opinion_map(
     coordinates: pd.DataFrame,
     groups: pd.Series | Mapping | pd.DataFrame | None = None,
@@ -379,7 +375,7 @@ def opinion_map(
         )
     description += _missing_note(len(data) - len(shown), "participant")
     return _finish(
-        _layer(points, halo, label),
+        alt.layer(points, halo, label),
         title=title,
         description=description,
         width=width,

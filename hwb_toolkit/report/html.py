@@ -136,29 +136,13 @@ def _exporter():
     if exporter is not None:
         return exporter
     from nbconvert import HTMLExporter
-    from nbconvert.exporters.html import WidgetsDataTypeFilter
-    from nbconvert.exporters.templateexporter import TemplateExporter
-    from nbconvert.filters.highlight import Highlight2HTML
     from traitlets.config import Config
-
-    class ReportExporter(HTMLExporter):
-        """HTMLExporter without its final BeautifulSoup pass (alt text on ``<img>`` without
-        one, ``tabindex`` on code cells): our template writes every image's alt and shows
-        no code cell, and the pass re-parsed the whole page (about 0.4 s a briefing)."""
-
-        def from_notebook_node(self, nb, resources=None, **kw):
-            lexer = nb.metadata.get("language_info", {}).get("pygments_lexer")
-            resources = self._init_resources(resources)
-            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
-            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
-            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     config = Config()
     config.TagRemovePreprocessor.enabled = True
     config.TagRemovePreprocessor.remove_cell_tags = {"remove_cell"}
     config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove_output"}
-    exporter = ReportExporter(
+    exporter = HTMLExporter(
         config=config,
         template_name=REPORT_TEMPLATE,
         extra_template_basedirs=[str(templates_dir() / "nbconvert")],

@@ -418,41 +418,6 @@ def test_network_layout_is_deterministic_and_pulls_partners_together():
     assert charts.network_layout(nodes, edges, seed=1).ne(first).any().any()
 
 
-def test_layers_are_combined_exactly_as_altair_would(built, monkeypatch):
-    # charts.base._layer skips alt.layer's copies when there is nothing to lift: every builder's
-    # spec must be the same as alt.layer's, data rows included.
-    through_altair = []
-    real_layer = alt.layer
-    monkeypatch.setattr(alt, "layer", lambda *layers: through_altair.append(layers) or real_layer(*layers))
-    all_charts()
-    assert through_altair == []  # every builder's layers take the short way
-    monkeypatch.undo()
-    for family in ("spine", "trend", "voices", "network"):
-        monkeypatch.setattr(f"hwb_toolkit.charts.{family}._layer", alt.layer, raising=False)
-    with_altair = all_charts()
-    assert [name for name, chart in built.items() if isinstance(chart, alt.LayerChart)]
-    for name, chart in built.items():
-        assert chart.to_dict() == with_altair[name].to_dict(), name
-    # A layer Altair would change (here: two layers sharing one data source) goes through it.
-    base = alt.Chart(pd.DataFrame({"x": [1, 2]})).encode(x="x:Q")
-    shared = charts.base._layer(base.mark_point(), base.mark_rule())
-    assert shared.to_dict() == alt.layer(base.mark_point(), base.mark_rule()).to_dict()
-    assert "data" in shared.to_dict() and "data" not in shared.to_dict()["layer"][0]
-
-
-def test_builders_leave_altairs_own_checks_on_for_other_charts():
-    # Builders switch Altair's check-at-construction off while they run (their charts are
-    # validated in test_every_chart_validates_and_fits_a_phone); an analyst's chart is still
-    # checked afterwards, also after a builder has failed.
-    charts.network_chart(csv(NODES), csv(EDGES))
-    edges = csv(EDGES)
-    edges.loc[3, "org_b"] = "Nobody"
-    with pytest.raises(InputError):
-        charts.network_chart(csv(NODES), edges)
-    with pytest.raises(Exception, match="invalid value for `filled`"):
-        alt.Chart().mark_point(filled="yes")
-
-
 def test_network_chart_describes_links_and_rejects_unknown_organisations(built):
     text = charts.text_alternative(built["network"])
     assert "Network of 5 organisations and 4 links" in text

@@ -1106,8 +1106,9 @@ def test_report_is_self_contained_and_shows_only_outputs(tmp_path):
     )
     assert "@media print" in page and "break-before: page" in page
     assert "<title>Leeds: health and wellbeing briefing, November 2026</title>" in page
-    toc = re.search(
-        r'<nav class="hwb-toc" aria-label="Contents">(.*?)</nav>', page, re.DOTALL
+    toc = re.search(  # attributes in either order (nbconvert's last pass sorts them)
+        r'<nav (?=[^>]*class="hwb-toc")(?=[^>]*aria-label="Contents")[^>]*>(.*?)</nav>', page,
+        re.DOTALL,
     ).group(1)
     assert re.findall(r'href="#([^"]+)"', toc) == [
         "headline",
