@@ -29,7 +29,7 @@ import hmac
 import numbers
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -228,39 +228,4 @@ def withhold_small_parts(parts: Mapping[Any, Any], below: int = DEFAULT_SUPPRESS
         shown = [(n, position) for position, n in enumerate(out.values()) if isinstance(n, int) and n > 0]
         if shown:
             out[list(out)[min(shown)[1]]] = WITHHELD_TEXT
-    return out
-
-
-def suppress_small_counts(
-    frame: pd.DataFrame, columns: Iterable[str] | None = None, below: int = DEFAULT_SUPPRESS_BELOW
-) -> pd.DataFrame:
-    """A copy of a table of counts with counts 1 to ``below - 1`` replaced by "fewer than N".
-
-    ``columns`` defaults to every numeric column. Those columns become object
-    columns holding the original numbers (whole floats as ints) and the text.
-    Only primary suppression: a total shown beside the cells can reveal a
-    suppressed cell, so publish totals from unsuppressed groups or not at all.
-    """
-    below = _check_below(below)
-    columns = list(frame.select_dtypes("number").columns if columns is None else columns)
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise InputError(f"no column {missing[0]!r} to suppress", column=missing[0])
-    out = frame.copy()
-    for column in columns:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = frame[column].notna() & values.isna()
-        if bad.any():
-            row = int(bad.to_numpy().argmax()) + 2
-            raise InputError(
-                f"count is not a number: {frame[column][bad].iloc[0]!r}", row=row, column=column
-            )
-        if (values < 0).any():
-            row = int((values < 0).to_numpy().argmax()) + 2
-            raise InputError("a count cannot be negative", row=row, column=column)
-        whole = values.dropna()
-        if (whole == whole.round()).all():
-            values = values.astype("Int64")
-        small = (values >= 1) & (values < below)
-        out[column] = values.astype(object).mask(small.fillna(False), _suppressed_text(below))
     return out

@@ -1,7 +1,7 @@
 """A briefing a board can trust and read in ten minutes (issue 16), on every area of the example.
 
 Each area's briefing is built in-process from one batch's prepared tables and rendered
-section by section in the notebook's order (sections.render_briefing); the page must tell
+section by section in the notebook's order (render_briefing below); the page must tell
 one story: every count is the one summary.json holds and the engines computed, "you said,
 we did" and the objective sections name the same actions, no sentence is said twice, the
 first part is short, captions say what a chart shows, and no other area is named.
@@ -20,8 +20,9 @@ import pytest
 
 from hwb_toolkit.indicators import summarise_area
 from hwb_toolkit.report.build import build_briefing, compute_shared_tables
-from hwb_toolkit.report.sections import BRIEFING_ORDER, render_briefing, section_context
+from hwb_toolkit.report.sections import BRIEFING_ORDER, briefing_parts, section_context
 from hwb_toolkit.report.summary import summary_json
+from hwb_toolkit.text import templates
 from hwb_toolkit.workspace import Workspace, init_workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -58,6 +59,15 @@ def every_area(workspace, prepared) -> dict[str, tuple]:
         briefing = build_briefing(workspace, code, PERIOD, prepared=prepared)
         built[code] = (briefing, render_briefing(briefing), json.loads(json.dumps(summary_json(briefing))))
     return built
+
+
+def render_briefing(briefing) -> str:
+    """Every section of the briefing as HTML, in the notebook's order (the page's body
+    without the report's frame and contents)."""
+    return "\n".join(
+        templates.render(section, **section_context(briefing, section, **extra))
+        for section, extra in briefing_parts(briefing)
+    )
 
 
 def _text(page: str) -> str:

@@ -14,13 +14,12 @@ import pandas as pd
 import pytest
 from markupsafe import Markup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from pandas.testing import assert_frame_equal
 
 from hwb_toolkit import markup
 from hwb_toolkit.charts.figure import chart_figure
 from hwb_toolkit.errors import ConfigError, HwbError, InputError, PipelineError
 from hwb_toolkit.markup import external_references
-from hwb_toolkit.privacy import suppress_small, suppress_small_counts, withhold_small_parts
+from hwb_toolkit.privacy import suppress_small, withhold_small_parts
 from hwb_toolkit.report.html import notebook_to_html
 from hwb_toolkit.schema import ACTION_STATUSES, POLARITIES, TREND_LABELS
 from hwb_toolkit.text.labels import (
@@ -913,32 +912,6 @@ def test_suppress_small_keeps_missing_and_refuses_negative_counts():
         suppress_small(-1)
     with pytest.raises(ConfigError, match="suppress_below"):
         suppress_small(3, below=0)
-
-
-def test_suppress_small_counts_in_a_table():
-    counts = csv(
-        """theme,sector,contributions,participants,share
-walking-cycling,resident,17,9,0.5
-walking-cycling,vcse,3,1,0.1
-walking-cycling,council,0,0,0.0
-food,nhs,,,
-"""
-    )
-    suppressed = suppress_small_counts(counts, ["contributions", "participants"])
-    expected = pd.DataFrame(
-        {
-            "theme": counts["theme"],
-            "sector": counts["sector"],
-            "contributions": pd.Series([17, "fewer than 5", 0, pd.NA], dtype=object),
-            "participants": pd.Series([9, "fewer than 5", 0, pd.NA], dtype=object),
-            "share": counts["share"],
-        }
-    )
-    assert_frame_equal(suppressed, expected)
-    assert counts["contributions"].iloc[1] == 3  # the input is left alone
-    with pytest.raises(InputError, match="negative") as raised:
-        suppress_small_counts(counts.assign(contributions=[1, -2, 0, 0]), ["contributions"])
-    assert raised.value.row == 3 and raised.value.column == "contributions"
 
 
 def test_templates_suppress_small_counts_with_the_configured_threshold():

@@ -65,15 +65,6 @@ def briefing_parts(briefing: Briefing) -> list[tuple[str, dict]]:
     ]
 
 
-def render_briefing(briefing: Briefing) -> str:
-    """Every section of the briefing as HTML, in the notebook's order (the page's body
-    without the report's frame and contents): what tests and checks read."""
-    return "\n".join(
-        templates.render(section, **section_context(briefing, section, **extra))
-        for section, extra in briefing_parts(briefing)
-    )
-
-
 def section_context(briefing: Briefing, section: str, **extra: Any) -> dict:
     """The template context of one section (``extra`` goes to its builder, e.g. ``objective=``)."""
     try:
