@@ -40,7 +40,7 @@ bench: setup
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 lint: setup
-	$(BIN)/ruff check hwb_toolkit tests bench
+	$(BIN)/ruff check hwb_toolkit tests bench tools notebooks
 
 clean:
 	rm -rf $(VENV) $(WORKSPACE) reports/*/ .pytest_cache

@@ -3,7 +3,7 @@
 1. One briefing (``build_report`` of the real notebook, one area) against the
    floor: the same Papermill run and HTML conversion of a notebook that only
    imports hwb_toolkit. Three floors are shown: ``import hwb_toolkit`` (the
-   package root, which imports nothing heavy), ``import hwb_toolkit.briefing``
+   package root, which imports nothing heavy), ``import hwb_toolkit.report.build``
    (the module the notebook imports; it loads some modules only when first
    used) and the goal's floor, every hwb_toolkit module a briefing loads (so
    every library it needs: pandas, Altair, scikit-learn, SQLAlchemy...),
@@ -35,8 +35,8 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from hwb_toolkit.io.workspace import Workspace, init_workspace
-from hwb_toolkit.pipeline import build_report
+from hwb_toolkit.report.pipeline import build_report
+from hwb_toolkit.workspace import Workspace, init_workspace
 
 HOME = "E08000021"
 PERIOD = "2026-11"
@@ -101,15 +101,16 @@ def phases(report: Path, started: float, finished: float) -> dict[str, float]:
 #: hwb_toolkit modules it loaded, one a line.
 _MODULES_USED = """
 import contextlib, io, sys
-from hwb_toolkit.briefing import build_briefing
+from hwb_toolkit.report.build import build_briefing
+from hwb_toolkit.report.sections import show
 briefing = build_briefing(sys.argv[1], sys.argv[2], sys.argv[3])
 with contextlib.redirect_stdout(io.StringIO()):
     for section in ("title", "headline", "glance", "changes"):
-        briefing.show(section)
+        show(briefing, section)
     for objective in briefing.objectives:
-        briefing.show("objective", objective=objective)
+        show(briefing, "objective", objective=objective)
     for section in ("consensus", "loop", "conversations", "data_notes"):
-        briefing.show(section)
+        show(briefing, section)
 print("\\n".join(sorted(name for name in sys.modules if name.startswith("hwb_toolkit."))))
 """
 
@@ -127,7 +128,7 @@ def bench_single(workspace: Path, scratch: Path, rounds: int) -> None:
     print(f"  a briefing loads {len(used)} hwb_toolkit modules: {', '.join(used)}")
     floors = {
         "import hwb_toolkit": floor_notebook(scratch / "floor_root.ipynb", ["hwb_toolkit"]),
-        "import hwb_toolkit.briefing": floor_notebook(scratch / "floor_briefing.ipynb", ["hwb_toolkit.briefing"]),
+        "import hwb_toolkit.report.build": floor_notebook(scratch / "floor_briefing.ipynb", ["hwb_toolkit.report.build"]),
         goal_floor: floor_notebook(scratch / "floor_used.ipynb", used),
     }
     wall: dict[str, list[float]] = {"briefing": [], **{name: [] for name in floors}}

@@ -96,8 +96,8 @@ def main() -> int:
 
     from hwb_toolkit.apps.explorer import ExplorerData
     from hwb_toolkit.apps.serve import default_pages_dir, prepare_pages
-    from hwb_toolkit.briefing import prepare_shared_tables
-    from hwb_toolkit.io.workspace import init_workspace
+    from hwb_toolkit.report.batch import prepare_period
+    from hwb_toolkit.workspace import init_workspace
 
     with tempfile.TemporaryDirectory(prefix="bench-explorer-") as scratch:
         base = Path(scratch)
@@ -106,7 +106,7 @@ def main() -> int:
         reports.mkdir()
         if not options.computed:
             period = date.today().strftime("%Y-%m")
-            prepare_shared_tables(workspace, period, reports / period / ".prepared")
+            prepare_period(workspace, period, reports)
         pages = base / "pages"
         prepare_pages(default_pages_dir(), pages)
         (pages / "bare.ipynb").write_text(BARE_PAGE)

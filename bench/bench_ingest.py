@@ -49,7 +49,8 @@ import pyarrow.parquet as pq
 
 from hwb_toolkit.indicators.compare import recent_trend, recent_trends
 from hwb_toolkit.indicators.summary import summarise_all_areas
-from hwb_toolkit.io.fingertips import FINGERTIPS_COLUMNS, _to_pandas, read_fingertips_csv
+from hwb_toolkit.io.fingertips import FINGERTIPS_COLUMNS, read_fingertips_csv
+from hwb_toolkit.io.fingertips.checks import _to_pandas
 
 GOAL_INGEST = 1.5
 GOAL_RELOAD = 0.1

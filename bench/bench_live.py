@@ -45,8 +45,8 @@ import httpx
 import psutil
 
 from hwb_toolkit.apps.live.access import join_code, live_secret
-from hwb_toolkit.io.workspace import init_workspace
 from hwb_toolkit.store import Store
+from hwb_toolkit.workspace import init_workspace
 
 SESSION_ID = "bench-room-1a2b3c"
 THEMES = ["walking-cycling", "green-spaces", "cost-of-living", "loneliness", "young-people"]

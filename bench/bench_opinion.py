@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from hwb_toolkit.voices.opinion import consensus, opinion_groups, representative_statements
+from hwb_toolkit.voices.opinion import opinion_groups
+from hwb_toolkit.voices.statements import consensus, representative_statements
 
 GOAL_RATIO = 1.0
 

@@ -32,13 +32,14 @@ import statistics
 import sys
 import tempfile
 import threading
+from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.voila_hang import make_site  # noqa: E402 - workspace, prepared tables, pages
 from tests.apps.conftest import (  # noqa: E402 - the tests' server and browser helpers
+    BARE_PAGE,
     PageOutcome,
     launch_voila,
     open_pages_at_once,
@@ -47,6 +48,24 @@ from tests.apps.conftest import (  # noqa: E402 - the tests' server and browser 
 )
 
 IOPUB_TIMEOUT_LINE = "Timeout waiting for IOPub output"
+
+
+def make_site(base: Path, with_explorer: bool) -> tuple[Path, Path, Path]:
+    """A workspace, its reports folder (with the prepared tables when the Explorer is
+    loaded) and a pages folder holding the app pages plus ``bare.ipynb``."""
+    from hwb_toolkit.apps.serve import default_pages_dir, prepare_pages
+    from hwb_toolkit.report.batch import prepare_period
+    from hwb_toolkit.workspace import init_workspace
+
+    workspace = init_workspace(base / "workspace")
+    reports = base / "reports"
+    reports.mkdir()
+    if with_explorer:
+        prepare_period(workspace, date.today().strftime("%Y-%m"), reports)
+    pages = base / "pages"
+    prepare_pages(default_pages_dir(), pages)
+    (pages / "bare.ipynb").write_text(BARE_PAGE)
+    return workspace, reports, pages
 
 
 class MemorySampler:

@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.build:
         if args.workspace is None:
             parser.error("--build needs --workspace")
-        from hwb_toolkit.pipeline import build_report
+        from hwb_toolkit.report.pipeline import build_report
 
         path = build_report(args.workspace, args.area, args.period, args.out) / "briefing.html"
     if path is None:

@@ -51,7 +51,7 @@ def _old_engine(base: str, folder: Path):
 
 def _filing(find_themes, workspace: Path) -> tuple[dict[str, set[str]], pd.DataFrame, pd.DataFrame]:
     """{contribution id: theme ids it sits under}, the themes table and the contributions."""
-    from hwb_toolkit.io.workspace import Workspace
+    from hwb_toolkit.workspace import Workspace
 
     ws = Workspace.open(workspace)
     contributions = ws.contributions(include_store=False)
@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=2, help="examples of gains and losses per theme")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
-    from hwb_toolkit.io.workspace import Workspace
     from hwb_toolkit.voices.themes import find_themes
+    from hwb_toolkit.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)

@@ -2,20 +2,24 @@
 
 Layers (each imports only from those below it):
 
-- I/O: :mod:`hwb_toolkit.io` (files), :mod:`hwb_toolkit.store` (the shared store)
-- analysis: :mod:`hwb_toolkit.indicators`, :mod:`hwb_toolkit.voices`, :mod:`hwb_toolkit.system`
-- presentation: :mod:`hwb_toolkit.charts`, :mod:`hwb_toolkit.narrative`
-- orchestration: :mod:`hwb_toolkit.briefing`, :mod:`hwb_toolkit.pipeline`, :mod:`hwb_toolkit.cli`
-- UI: :mod:`hwb_toolkit.apps`
+- foundations: :mod:`.errors`, :mod:`.values`, :mod:`.schema`, :mod:`.resources`, :mod:`.markup`
+- I/O: :mod:`.privacy`, :mod:`.io` (files), :mod:`.store` (the shared store)
+- analysis: :mod:`.indicators`, :mod:`.voices`, :mod:`.system`
+- the workspace: :mod:`.workspace` (opens strategy, files and the store once)
+- presentation: :mod:`.text`, :mod:`.charts`
+- orchestration: :mod:`.report` (the briefing, its pipeline and batch), :mod:`.cli`
+- UI: :mod:`.apps`
+
+ARCHITECTURE.md draws them; tests/test_architecture.py keeps the imports pointing down.
 """
 
 import sys
 
 # jsonschema (imported by altair, nbformat, Jupyter) loads the optional, unmaintained
 # rfc3987-syntax package when installed, and that package compiles a parser grammar at
-# import: 2.2-4.9 s measured here, in every kernel of every briefing (upstream:
-# python-jsonschema/jsonschema#1392, #1521). Marking it unavailable makes jsonschema
-# skip only its "iri" format check, which none of our schemas use.
+# import, in every kernel of every briefing: 1.0 s of one 4.6 s `hwb report` (23%,
+# bench/bench_tricks.py; upstream: python-jsonschema/jsonschema#1392, #1521). Marking it
+# unavailable makes jsonschema skip only its "iri" format check, which none of our schemas use.
 sys.modules.setdefault("rfc3987_syntax", None)
 
 from hwb_toolkit.errors import (  # noqa: E402

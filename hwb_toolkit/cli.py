@@ -68,7 +68,7 @@ def init(
     overwrite: Annotated[bool, typer.Option(help="Replace a folder that has files.")] = False,
 ) -> None:
     """Create a workspace from the bundled example."""
-    from hwb_toolkit.io.workspace import init_workspace
+    from hwb_toolkit.workspace import init_workspace
 
     path = init_workspace(folder, overwrite=overwrite)
     typer.echo(f"Workspace ready at {path}")
@@ -84,9 +84,9 @@ def summary(
     """Print an area's indicator summary: latest values, comparisons and trends."""
     from hwb_toolkit.indicators import summarise_area
     from hwb_toolkit.io.tabular import protect_formulas
-    from hwb_toolkit.io.workspace import Workspace
     from hwb_toolkit.io.writers import write_text_atomically
-    from hwb_toolkit.prepared import with_display_names
+    from hwb_toolkit.text.labels import with_display_names
+    from hwb_toolkit.workspace import Workspace
 
     ws = Workspace.open(workspace)
     area = ws.resolve_area(area)
@@ -106,13 +106,14 @@ def report(
     out: OutOption = Path("reports"),
 ) -> None:
     """Build one area's monthly briefing into OUT/PERIOD/AREA/."""
-    from hwb_toolkit.io.workspace import Workspace
-    from hwb_toolkit.pipeline import build_report, validate_period
+    from hwb_toolkit.report.pipeline import build_report, validate_period
+    from hwb_toolkit.workspace import Workspace
 
     period = validate_period(period or this_month())
     # Checked here, before a kernel starts (seconds): the workspace, and the area in it.
-    area = Workspace.open(workspace).resolve_area(area)
-    folder = build_report(workspace, area, period, out)
+    ws = Workspace.open(workspace)
+    area = ws.resolve_area(area)
+    folder = build_report(ws, area, period, out)
     typer.echo(f"Briefing written to {folder / 'briefing.html'}")
 
 
@@ -130,7 +131,7 @@ def batch(
     """Build every area's briefing for a month; exits 1 if any area failed."""
     from tqdm import tqdm
 
-    from hwb_toolkit.pipeline import run_batch
+    from hwb_toolkit.report.batch import run_batch
 
     codes = None if areas == "all" else [code.strip() for code in areas.split(",") if code.strip()]
     with tqdm(desc="briefings", unit="area", disable=None) as bar:
@@ -168,7 +169,7 @@ def areas(
     ] = False,
 ) -> None:
     """List the areas a briefing can be made for: code, name, type and parent."""
-    from hwb_toolkit.io.workspace import Workspace
+    from hwb_toolkit.workspace import Workspace
 
     ws = Workspace.open(workspace)
     table = ws.areas() if all_tiers else ws.briefing_areas()

@@ -48,6 +48,9 @@ POLARITIES = ("high_is_good", "low_is_good", "no_judgement")
 BETTER, SIMILAR, WORSE, BEST, WORST = "Better", "Similar", "Worse", "Best", "Worst"
 LOWER, HIGHER = "Lower", "Higher"
 NOT_COMPARED = "Not compared"
+#: The labels that mean significantly worse / better (at 95%, or at 99.8% for Worst / Best).
+WORSE_LABELS = frozenset({WORSE, WORST})
+BETTER_LABELS = frozenset({BETTER, BEST})
 
 #: Fingertips' recent-trend labels (the trend marker on the last five points).
 TREND_LABELS = (
@@ -134,4 +137,9 @@ ACTION_COLUMNS: list[str] = [
     "updated_by",
 ]
 
+#: The columns of :data:`ACTION_COLUMNS` that hold lists of text.
+ACTION_LIST_COLUMNS = ("partner_orgs", "objectives", "themes", "linked_indicators", "responds_to")
+
 ACTION_STATUSES = ("idea", "planned", "active", "done", "stopped")
+#: Action statuses in the order a reader wants them: under way first.
+ACTION_STATUS_ORDER = {"active": 0, "planned": 1, "done": 2, "idea": 3, "stopped": 4}

@@ -32,10 +32,12 @@ previous_summary: str = ""  # last month's summary.json for this area; empty whe
 suppress_below: int = 5  # counts from 1 to suppress_below - 1 are hidden in anything published
 
 # %%
-from hwb_toolkit.vega_svg import start_process as start_drawing_process
+from hwb_toolkit.charts.render import start_process as start_drawing_process  # noqa: E402
 
 start_drawing_process()  # charts are drawn in a second process, which warms up while the toolkit loads
-from hwb_toolkit.briefing import build_briefing
+from hwb_toolkit.report.build import build_briefing  # noqa: E402 - after the start above
+from hwb_toolkit.report.sections import show  # noqa: E402
+from hwb_toolkit.report.summary import write_summary  # noqa: E402
 
 briefing = build_briefing(
     workspace,
@@ -46,38 +48,38 @@ briefing = build_briefing(
     suppress_below=suppress_below,
     charts_in_child_process=True,
 )
-briefing.show("title")
+show(briefing, "title")
 
 # %%
-briefing.show("headline")
+show(briefing, "headline")
 
 # %%
-briefing.show("said")
+show(briefing, "said")
 
 # %%
-briefing.show("done")
+show(briefing, "done")
 
 # %%
-briefing.show("glance")
+show(briefing, "glance")
 
 # %%
-briefing.show("changes")
+show(briefing, "changes")
 
 # %%
 for objective in briefing.objectives:
-    briefing.show("objective", objective=objective)
+    show(briefing, "objective", objective=objective)
 
 # %%
-briefing.show("consensus")
+show(briefing, "consensus")
 
 # %%
-briefing.show("loop")
+show(briefing, "loop")
 
 # %%
-briefing.show("conversations")
+show(briefing, "conversations")
 
 # %%
-briefing.show("data_notes")
+show(briefing, "data_notes")
 
 # %%
-briefing.write_summary(output_dir)
+write_summary(briefing, output_dir)

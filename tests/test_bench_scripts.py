@@ -32,11 +32,11 @@ def test_the_briefing_floor_imports_what_a_briefing_loads(tmp_path):
         import bench_briefing
     finally:
         sys.path.remove(str(BENCH))
-    from hwb_toolkit.io.workspace import init_workspace
+    from hwb_toolkit.workspace import init_workspace
 
     used = bench_briefing.modules_a_briefing_loads(init_workspace(tmp_path / "workspace"))
-    assert {"hwb_toolkit.briefing", "hwb_toolkit.charts", "hwb_toolkit.store",
-            "hwb_toolkit.sections", "hwb_toolkit.io.contributions"} <= set(used)
+    assert {"hwb_toolkit.report.build", "hwb_toolkit.charts", "hwb_toolkit.store",
+            "hwb_toolkit.report.sections", "hwb_toolkit.io.voices"} <= set(used)
     import nbformat
 
     floor = nbformat.read(bench_briefing.floor_notebook(tmp_path / "floor.ipynb", used), as_version=4)

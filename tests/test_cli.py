@@ -103,12 +103,11 @@ def test_an_area_that_is_a_path_is_a_plain_error(workspace, tmp_path):
 def test_report_checks_workspace_and_area_before_starting_a_kernel(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from hwb_toolkit import pipeline
     from hwb_toolkit.cli import app
     from hwb_toolkit.errors import ConfigError
 
     started = []
-    monkeypatch.setattr(pipeline, "build_report", lambda *args, **kwargs: started.append(args))
+    monkeypatch.setattr("hwb_toolkit.report.pipeline.build_report", lambda *args, **kwargs: started.append(args))
     result = CliRunner().invoke(app, ["report", "--workspace", str(tmp_path / "nowhere"),
                                       "--area", "E08000021", "--period", "2026-11"])
     assert isinstance(result.exception, ConfigError)

@@ -7,13 +7,21 @@ import tomllib
 from pathlib import Path
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+CONFIG = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
 
 
-def test_license_is_an_spdx_expression_which_the_build_reads_without_a_warning():
-    # setuptools 77 and later warn that a table (license = {text = "MIT"}) is deprecated and
-    # will stop building in 2027; the SPDX string needs setuptools 77 to build at all.
-    config = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
-    assert config["project"]["license"] == "MIT"
-    (setuptools,) = [r for r in config["build-system"]["requires"] if r.startswith("setuptools")]
-    minimum = re.fullmatch(r"setuptools>=(\d+)", setuptools)
-    assert minimum and int(minimum.group(1)) >= 77
+def test_license_is_an_spdx_expression():
+    # PEP 639: a table (license = {text = "MIT"}) is deprecated by the build tools.
+    assert CONFIG["project"]["license"] == "MIT"
+
+
+def test_the_build_backend_is_pinned_and_in_the_dev_extra():
+    (backend,) = CONFIG["build-system"]["requires"]
+    assert re.fullmatch(r"hatchling==[\d.]+", backend)
+    # The wheel test builds offline with the same backend (pip wheel --no-build-isolation).
+    assert backend in CONFIG["project"]["optional-dependencies"]["dev"]
+
+
+def test_notebooks_and_templates_ship_inside_the_package():
+    shipped = CONFIG["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert shipped == {"notebooks": "hwb_toolkit/notebooks", "templates": "hwb_toolkit/templates"}

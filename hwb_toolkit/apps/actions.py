@@ -47,11 +47,12 @@ from hwb_toolkit.apps.common import (
     workspace_path,
 )
 from hwb_toolkit.errors import HwbError, InputError
-from hwb_toolkit.io.workspace import Workspace
-from hwb_toolkit.narrative import STATUS_LABELS, status_label, truncate_text
-from hwb_toolkit.schema import ACTION_COLUMNS, ACTION_STATUSES
+from hwb_toolkit.schema import ACTION_COLUMNS, ACTION_LIST_COLUMNS, ACTION_STATUSES
 from hwb_toolkit.system import connections, gaps, validate_actions
 from hwb_toolkit.system.strategy import Strategy
+from hwb_toolkit.text.labels import STATUS_LABELS, status_label
+from hwb_toolkit.text.quotes import truncate_text
+from hwb_toolkit.workspace import Workspace
 
 logger = logging.getLogger("hwb_toolkit.apps")
 
@@ -99,7 +100,7 @@ PAGE_EXTRA_CSS = """
 def record_frame(record: dict[str, Any]) -> pd.DataFrame:
     """One action as a one-row register (ACTION_COLUMNS, lists as lists, dates as datetime64)."""
     values = {name: [record.get(name)] for name in ACTION_COLUMNS}
-    for name in ("partner_orgs", "objectives", "themes", "linked_indicators", "responds_to"):
+    for name in ACTION_LIST_COLUMNS:
         values[name] = pd.Series([list(record.get(name) or [])], dtype=object)
     frame = pd.DataFrame(values)
     for name in ("start", "end"):
@@ -156,7 +157,7 @@ class Said:
 
 def what_partners_said(workspace: Workspace) -> Said:
     """Themes and contributions an action can respond to, best voted first."""
-    from hwb_toolkit.briefing import analyse_voices  # the briefing's own priorities
+    from hwb_toolkit.voices.digest import analyse_voices
 
     strategy = workspace.strategy
     contributions = workspace.contributions()
@@ -190,7 +191,7 @@ def indicator_summary(workspace: Workspace) -> pd.DataFrame | None:
     """The partnership's home area's indicator summary (for indicator gaps), with the
     strategy's columns and display names as the briefing has them, or None."""
     from hwb_toolkit.indicators.summary import summarise_area
-    from hwb_toolkit.prepared import with_strategy_columns
+    from hwb_toolkit.report.shared import with_strategy_columns
 
     strategy = workspace.strategy
     if not strategy.home_area:
@@ -262,7 +263,7 @@ def gaps_markup(found: pd.DataFrame, strategy: Strategy, summary: pd.DataFrame |
                 actions: pd.DataFrame, theme_links: pd.DataFrame | None = None) -> str:
     """Gaps as plain sentences, grouped by kind (escaped): the briefing's own sentences
     (:func:`hwb_toolkit.sections.gap_sentence`), not the engine's working notes."""
-    from hwb_toolkit.sections import gap_sentence, objective_organisations
+    from hwb_toolkit.report.sections.objectives import gap_sentence, objective_organisations
 
     if found.empty:
         return '<p class="hwb-muted">No gaps found: every high-voted theme, worrying indicator ' \
@@ -294,7 +295,7 @@ def conversations_markup(suggestions: pd.DataFrame, limit: int = 8) -> str:
     if suggestions.empty:
         return '<p class="hwb-muted">No suggestions: organisations on the same themes already ' \
                "share actions.</p>"
-    from hwb_toolkit.sections import conversation_reason
+    from hwb_toolkit.report.sections.closing import conversation_reason
 
     pairs = suggestions.drop_duplicates(["org_a", "org_b"]).head(limit)
     items = "".join(
@@ -448,7 +449,7 @@ class ActionsPage:
 
     def _draw_analyses(self) -> None:
         priorities = self.said.priorities if len(self.said.priorities) else None
-        from hwb_toolkit.briefing import theme_action_links, with_contribution_themes
+        from hwb_toolkit.system.themes import theme_action_links, with_contribution_themes
 
         found = gaps(self.strategy, self.actions, self.summary, priorities)
         links = theme_action_links(with_contribution_themes(self.actions, self.said.assignments),
@@ -529,7 +530,7 @@ class ActionsPage:
                 saved = self.store.save_action(record, by=record["updated_by"],
                                                expected_updated_at=self._loaded_stamp)
         except HwbError as error:
-            show_status(self.form_status, _plain(error), "error")
+            show_status(self.form_status, _first_sentence(error), "error")
             return
         self._reload()
         self.editing.value = saved["action_id"]
@@ -554,7 +555,7 @@ def _ensure_options(box: widgets.widget_selection._Selection, values: list[str],
             (labels.get(value, value), value) for value in extra]
 
 
-def _plain(error: HwbError) -> str:
+def _first_sentence(error: HwbError) -> str:
     """A store or check error as one sentence (no file paths)."""
     return error.message.splitlines()[0]
 

@@ -23,7 +23,6 @@ charts are drawn.
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
@@ -51,8 +50,13 @@ from hwb_toolkit.apps.common import (
     text_markup,
     workspace_path,
 )
-from hwb_toolkit.narrative import pluralise, status_label, suppress_small
-from hwb_toolkit.prepared import latest_prepared, series_label, with_strategy_columns
+from hwb_toolkit.privacy import suppress_small
+from hwb_toolkit.report.sections.first_part import glance_context
+from hwb_toolkit.report.sections.objectives import objective_context
+from hwb_toolkit.report.shared import latest_prepared, with_strategy_columns
+from hwb_toolkit.text.labels import series_label, status_label
+from hwb_toolkit.text.numbers import pluralise
+from hwb_toolkit.workspace import Workspace
 
 logger = logging.getLogger("hwb_toolkit.apps.explorer")
 
@@ -80,10 +84,8 @@ class ExplorerData:
     here (``source`` says which: "prepared" or "computed").
     """
 
-    def __init__(self, workspace: str | Path, reports: str | Path) -> None:
-        from hwb_toolkit.io.workspace import Workspace
-
-        self.workspace = Workspace.open(workspace)
+    def __init__(self, workspace: str | Path | Workspace, reports: str | Path) -> None:
+        self.workspace = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
         self.strategy = self.workspace.strategy
         self.reports = Path(reports)
         found = latest_prepared(self.reports)
@@ -94,15 +96,11 @@ class ExplorerData:
             summaries = pd.read_parquet(self.prepared / "summaries.parquet")
             self.source = "prepared"
         else:
-            from hwb_toolkit.briefing import compute_shared_tables
+            from hwb_toolkit.report.build import compute_shared_tables
 
             self.period = date.today().strftime("%Y-%m")
-            shared = compute_shared_tables(self.workspace)
-            # build_briefing reads prepared tables from a folder: keep ours in a private one
-            self._scratch = tempfile.TemporaryDirectory(prefix="hwb-explorer-")
-            self.prepared = Path(self._scratch.name)
-            shared.save(self.prepared)
-            summaries = shared.summaries
+            self.prepared = compute_shared_tables(self.workspace)  # kept, for every area
+            summaries = self.prepared.summaries
             self.source = "computed"
         self.parents = set(summaries["parent_code"].dropna())
         self.summary = with_strategy_columns(summaries, self.strategy)
@@ -146,7 +144,7 @@ class ExplorerData:
     def sentences(self, area: str, objective: str) -> list[dict[str, Any]]:
         """One plain sentence per indicator of ``objective`` in ``area`` (as the briefing
         words it), with the row's ``indicator_id``, ``sex``, ``age``, ``value`` and ``unit``."""
-        from hwb_toolkit.narrative import indicator_sentence
+        from hwb_toolkit.text.sentences import indicator_sentence
 
         name = self.area_name(area)
         out = []
@@ -168,21 +166,20 @@ class ExplorerData:
 
     # --- slower: one briefing per area, built once -----------------------------------------
     def briefing(self, area: str):
-        """The area's :class:`~hwb_toolkit.briefing.Briefing` (built on first use)."""
+        """The area's :class:`~hwb_toolkit.report.briefing.Briefing` (built on first use)."""
         if area not in self._briefings:
-            from hwb_toolkit.briefing import build_briefing
+            from hwb_toolkit.report.build import build_briefing
 
             self._briefings[area] = build_briefing(
-                self.workspace.root, area, self.period, prepared=self.prepared
+                self.workspace, area, self.period, prepared=self.prepared
             )
         return self._briefings[area]
 
     def glance(self, area: str) -> dict:
         """The spine chart (SVG and text alternative) and the better/similar/worse counts."""
         if area not in self._glance:
-            from hwb_toolkit import sections
 
-            self._glance[area] = sections.glance_context(self.briefing(area))
+            self._glance[area] = glance_context(self.briefing(area))
         return self._glance[area]
 
     def objective(self, area: str, objective: str) -> dict:
@@ -190,9 +187,8 @@ class ExplorerData:
         themes with quotes, actions and gaps (``sections.objective_context``)."""
         key = (area, objective)
         if key not in self._objective:
-            from hwb_toolkit import sections
 
-            self._objective[key] = sections.objective_context(self.briefing(area), objective)["objective"]
+            self._objective[key] = objective_context(self.briefing(area), objective)["objective"]
         return self._objective[key]
 
     def briefing_file(self, area: str) -> Path | None:
@@ -260,7 +256,7 @@ def _actions_markup(objective: dict) -> str:
 
 
 def _spine_markup(glance: dict, area: str) -> str:
-    from hwb_toolkit.narrative import render
+    from hwb_toolkit.text.templates import render
 
     # The briefing's own sentence, from the same counts (sections.comparison_counts).
     words = " ".join(render("comparison_counts.txt.j2", counts=glance["counts"]).split())

@@ -22,8 +22,8 @@ import pandas as pd
 
 from hwb_toolkit.apps.common import column, escape, heading, row, text_html
 from hwb_toolkit.apps.screening import needs_review
-from hwb_toolkit.narrative import sector_label
 from hwb_toolkit.store import Store
+from hwb_toolkit.text.labels import sector_label
 
 #: Reason recorded in the history when the facilitator gives none.
 DEFAULT_HIDE_REASON = "hidden by the facilitator"

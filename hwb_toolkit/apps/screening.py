@@ -41,12 +41,7 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from hwb_toolkit.voices.privacy import (
-    EMAIL_MASK,
-    PHONE_MASK,
-    POSTCODE_MASK,
-    mask_personal_details,
-)
+from hwb_toolkit.privacy import EMAIL_MASK, PHONE_MASK, POSTCODE_MASK, mask_personal_details
 
 #: The reasons :func:`needs_review` gives, as shown to the facilitator.
 REASON_EMAIL = "contains an email address"

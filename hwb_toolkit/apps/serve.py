@@ -38,24 +38,27 @@ call (port, token, folders):
 - **Token.** ``token=None`` serves without one (the default host is 127.0.0.1 only);
   with a token every request must carry it (``?token=...`` once; a cookie after that).
 
-The page renderer waits for each kernel reply before sending the next request, ends a
-cell only once all of its output has been read (:func:`wait_for_all_output`: the cause of
-the pages that never became interactive when many were opened at once), looks at the
-kernel's shell socket at least every :data:`SHELL_CHECK_SECONDS` while it waits, and
-compiles the page templates once per process (:func:`install_executor_fix`).
+A page's cell ends only once all of its output has been read, under the cell's own time
+limit (``VoilaExecutor.iopub_timeout`` and ``raise_on_iopub_timeout`` in ``voila.json``).
+This was the cause of the pages that never became interactive when several were opened
+at once ("Timeout waiting for IOPub output" in the server log): nbclient takes the
+kernel's reply as the end of a cell and gives the cell's output only 4 s more to be
+read; a page's widget is its cell's last output, after about 70 ``comm_open`` messages,
+and one server process reading the output of N busy kernels gets about 1/(N+1) of the
+processors, so the widget was often still unread and the page was sent without it.
+Measured, 15 Explorer pages opened at once on 2 cores: 10 of 15 sent without their
+widget before, 15 of 15 interactive after (``bench/bench_pages.py``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import re
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -63,11 +66,6 @@ from types import SimpleNamespace
 from markupsafe import Markup
 
 APP_PAGES = ("explorer.ipynb", "workshop.ipynb", "actions.ipynb")
-#: Longest wait on the page kernel's shell socket before the renderer looks at the socket
-#: itself (seconds); see :func:`check_shell_in_slices`.
-SHELL_CHECK_SECONDS = 0.5
-#: What the server log says when a reply was only found by that look (a missed wake-up).
-LATE_REPLY_MESSAGE = "hwb-toolkit: a kernel reply was found only by the periodic check"
 DEFAULT_PORT = 8866
 DEFAULT_HOST = "127.0.0.1"
 APPS_DIR = Path(__file__).resolve().parent
@@ -137,34 +135,22 @@ def install_jupyter_config(config_dir: str | Path, data_dir: str | Path) -> Path
 
     Writes the ``hwb`` template into the Jupyter data directory ``data_dir`` and, into
     ``<config_dir>/jupyter_server_config.d/hwb-voila.json``, the page settings of
-    :data:`CONFIG_FILE` plus this module as a server extension (which applies the executor
-    fix in the server). Returns the configuration file written.
+    :data:`CONFIG_FILE`. Returns the configuration file written.
     """
     install_template(data_dir)
     committed = json.loads(CONFIG_FILE.read_text())
     settings = {key: value for key, value in committed.items() if key != "Voila"}
-    settings["ServerApp"] = {"jpserver_extensions": {__name__: True}}
     target = Path(config_dir) / "jupyter_server_config.d" / "hwb-voila.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(settings, indent=2) + "\n")
     return target
 
 
-def _jupyter_server_extension_points() -> list[dict]:
-    """Jupyter server extension entry point (used on Binder, see install_jupyter_config)."""
-    return [{"module": __name__}]
-
-
-def _load_jupyter_server_extension(serverapp) -> None:
-    install_executor_fix()
-    serverapp.log.info("hwb-toolkit: Voila executor fix installed")
-
-
 def default_pages_dir() -> Path:
-    """The repository's ``notebooks/`` folder, where the page notebooks live."""
-    from hwb_toolkit.pipeline import repo_root
+    """The toolkit's ``notebooks/`` folder, where the page notebooks live."""
+    from hwb_toolkit.resources import notebooks_dir
 
-    return repo_root() / "notebooks"
+    return notebooks_dir()
 
 
 def prepare_pages(source: str | Path, destination: str | Path,
@@ -302,204 +288,9 @@ def _handlers_module():
     return PageHandler, ReportsHandler, TemplateFilesHandler
 
 
-async def _kernel_start_one_request_at_a_time(self, nb, kernel_id, kernel_future):
-    """Voila's ``NotebookRenderer._jinja_kernel_start``, but waiting for the reply to the
-    small request that records the kernel id before the first cell is sent.
-
-    Voila 0.5.13 sends that request (``os.environ["VOILA_KERNEL_ID"] = ...``) and never
-    reads its reply, so the first cell's request reaches a fresh kernel while the kernel is
-    still answering the first: two shell requests in flight. With ipykernel 7 that overlap
-    is the window of the stranded shell request (ipykernel issue 1554: a reply sent raw on
-    the shell ROUTER drains the ZMQStream's edge-triggered FD, so a request arriving
-    meanwhile waits for some later event; fixed by ipykernel PR 1529, in the pinned 7.4.0).
-    Waiting for each reply keeps the page's kernel strictly request-then-reply, as
-    Jupyter's own front ends do, whatever the kernel version.
-
-    What this is not: the explanation of the page that never finished loading seen on
-    these machines with ipykernel 6.31 (FIELD-NOTES). ipykernel 6.31 sends shell replies
-    through the stream and has no raw-send path, and that hang's recovery by a cell
-    timeout points at a missed wake-up in the server instead. It did not occur in our
-    serving set-up at all (``bench/voila_hang.py``: 0 in 650 loads on ipykernel 6.31 --
-    500 with Voila's own executor, 100 of those with kernels leaking, 150 with this
-    change -- and 0 in 150 on 7.4). Adapted from Voila (BSD-3-Clause, (c) Voila
-    contributors).
-
-    The client's shell waits are also cut into slices (:func:`check_shell_in_slices`), so a
-    reply whose wake-up was missed costs at most one slice, and is logged.
-    """
-    from jupyter_core.utils import ensure_async
-    from voila.execute import VoilaExecutor
-    from voila.utils import ENV_VARIABLE
-
-    assert not self.kernel_started, "kernel was already started"
-    km = await ensure_async(kernel_future)
-    self.executor = VoilaExecutor(
-        nb, km=km, config=self.traitlet_config,
-        show_tracebacks=self.voila_configuration.show_tracebacks,
-    )
-    wait_for_all_output(self.executor)
-    self.executor.kc = await self.executor.async_start_new_kernel_client()
-    check_shell_in_slices(self.executor.kc.shell_channel, self.executor.log)
-    if nb.metadata.kernelspec["language"] == "python":
-        msg_id = await ensure_async(self.executor.kc.execute(
-            f'import os\nos.environ["{ENV_VARIABLE.VOILA_KERNEL_ID}"]="{kernel_id}"\n',
-            store_history=False,
-        ))
-        await self.executor.async_wait_for_reply(msg_id)
-    self.kernel_started = True
-    return kernel_id
-
-
-def wait_for_all_output(executor) -> None:
-    """Make ``executor`` (an nbclient ``NotebookClient``) end a cell only once it has read all
-    of the cell's output, under the cell's own time limit, instead of dropping the output
-    it has not read 4 s after the kernel's reply; past the limit the page says it took too
-    long instead of showing an empty page.
-
-    Why: this was the cause of the pages that never became interactive when several were
-    opened at once ("Timeout waiting for IOPub output" in the server log). nbclient takes
-    the kernel's ``execute_reply`` (shell socket) as the end of a cell, then gives the
-    cell's output (IOPub socket: everything the kernel published before replying)
-    ``iopub_timeout`` = 4 s to be read; when that passes it stops reading, logs that
-    warning and renders the cell with the output read so far. A page's widget is its cell's
-    last output (a ``display_data`` after about 70 ``comm_open``), so such a page was sent
-    without its widget: the browser showed nothing, for ever, with the server idle.
-    Nothing had been lost: the messages were waiting, unread, in the server's own sockets.
-    Measured with the renderer instrumented, 15 Explorer pages opened at once on 2 cores:
-    when the reply came, the renderer had read 9-35 of the cell's 90 output messages; 10
-    of the 15 pages were rendered without their ``display_data``, each with the warning,
-    and those 10 never became interactive. The output is read late because one server
-    process reads the output of every kernel and, with N kernels busy, gets about 1/(N+1)
-    of the processors (measured: it ran 5-15% of the time and waited for a processor
-    80-90%). That lateness is now harmless: the cell ends when the kernel says its output
-    is complete (its ``idle`` status for the request, which the protocol always sends).
-    The server also does less per page (:func:`install_executor_fix`), and the number of
-    kernels is capped (:mod:`hwb_toolkit.apps.page_kernels`).
-    """
-    # nbclient's Integer trait cannot be None: a cell with no limit waits up to a day.
-    executor.iopub_timeout = int(executor.timeout) if executor.timeout else 24 * 3600
-    executor.raise_on_iopub_timeout = True
-
-
-def check_shell_in_slices(channel, log: logging.Logger | None = None,
-                          slice_seconds: float = SHELL_CHECK_SECONDS) -> None:
-    """Make ``channel.get_msg(timeout)`` (a kernel client's shell channel) wait in slices of
-    at most ``slice_seconds``, so that a reply whose wake-up was missed is picked up within
-    one slice instead of at the end of the whole wait (a cell's 120 s).
-
-    Why: pyzmq learns of a new message from the socket's edge-triggered file descriptor.
-    Anything that processes the socket's commands outside pyzmq's asyncio wrapper (e.g.
-    jupyter_client's ``Session.send``, which sends through a plain shadow of the same
-    socket) consumes that edge, and a message that arrived just before is then not
-    announced. When a slice ends, pyzmq polls the socket itself and finds such a message.
-    The FIELD-NOTES describe a page stuck at "Executing 1 of 2" with the reply already on
-    the socket: a miss of this kind (what consumed the edge there is not known).
-
-    Shortly before each slice ends, the socket is looked at: a reply waiting in it while
-    its descriptor announces nothing is a missed wake-up. It is logged as a warning on
-    ``log`` (default: this module's logger) with :data:`LATE_REPLY_MESSAGE`, so it stays
-    visible, not hidden. (A reply announced but not yet noticed by a busy event loop is
-    not counted: its descriptor is still readable.) ``timeout=None`` still waits for
-    ever; the overall timeout is unchanged.
-    """
-    import asyncio
-    import select
-    from queue import Empty
-
-    import zmq
-
-    wait_once = channel.get_msg
-    log = log or logging.getLogger(__name__)
-
-    def look_at_the_socket() -> None:
-        socket = channel.socket
-        if socket is None or socket.closed:
-            return
-        if select.select([socket.FD], [], [], 0)[0]:
-            return  # announced: the event loop will deliver it
-        # Still waiting inside pyzmq? (Its handler may have just taken the announcement in
-        # this same turn of the loop: then the reply is on its way, not missed.) A private
-        # attribute of pyzmq (pinned): without it, nothing is counted, nothing else changes.
-        waits = getattr(socket, "_recv_futures", ())
-        if not any(getattr(wait, "kind", None) == "poll" and not wait.future.done()
-                   for wait in waits):
-            return
-        # Reading EVENTS through pyzmq's asyncio socket also makes pyzmq look for itself,
-        # so a reply found here is delivered at once.
-        if socket.get(zmq.EVENTS) & zmq.POLLIN:
-            log.warning("%s (a reply sat unannounced in the page kernel's shell socket)",
-                        LATE_REPLY_MESSAGE)
-
-    async def get_msg(timeout: float | None = None, **kwargs):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        loop = asyncio.get_running_loop()
-        while True:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            this_slice = slice_seconds if left is None else min(slice_seconds, left)
-            look = loop.call_later(max(0.0, this_slice - 0.01), look_at_the_socket)
-            try:
-                return await wait_once(timeout=this_slice, **kwargs)
-            except Empty:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-            finally:
-                look.cancel()
-
-    channel.get_msg = get_msg
-
-
-def _compiled_templates_cache():
-    """A Jinja bytecode cache in memory, shared by every page render of this process."""
-    import jinja2
-
-    class CompiledTemplates(jinja2.BytecodeCache):
-        """Compiled template code by template (a template whose source changed is
-        compiled again: Jinja checks the source's checksum)."""
-
-        def __init__(self):
-            self.code: dict[str, bytes] = {}
-
-        def load_bytecode(self, bucket) -> None:
-            if bucket.key in self.code:
-                bucket.bytecode_from_string(self.code[bucket.key])
-
-        def dump_bytecode(self, bucket) -> None:
-            self.code[bucket.key] = bucket.bytecode_to_string()
-
-    return CompiledTemplates()
-
-
-def install_executor_fix() -> None:
-    """Make Voila's page renderer wait for every kernel reply and all of a cell's output (see
-    :func:`_kernel_start_one_request_at_a_time` and :func:`wait_for_all_output`), look at
-    the shell socket at least every :data:`SHELL_CHECK_SECONDS` while it waits
-    (:func:`check_shell_in_slices`), and compile the page templates once per process
-    instead of once per page. Idempotent; applied by ``hwb serve`` and, on Binder, by this
-    module's Jupyter server extension."""
-    from voila.exporter import VoilaExporter
-    from voila.notebook_renderer import NotebookRenderer
-
-    NotebookRenderer._jinja_kernel_start = _kernel_start_one_request_at_a_time
-    if not getattr(VoilaExporter, "_hwb_shared_templates", False):
-        # Voila makes a new template environment for every page, which parsed and compiled
-        # the same dozen templates again each time. Every page's exporter has the same
-        # settings (asynchronous rendering, the same extensions), so the compiled code is
-        # the same and can be shared.
-        per_page_environment = VoilaExporter.environment.fget
-        shared = _compiled_templates_cache()
-
-        def environment(exporter):
-            env = per_page_environment(exporter)
-            env.bytecode_cache = shared
-            return env
-
-        VoilaExporter.environment = property(environment)
-        VoilaExporter._hwb_shared_templates = True
-
-
 def voila_app_class():
     """The Voila application class ``hwb serve`` runs (Voila plus the reports handler,
-    the page handler with the ``_xsrf`` cookie and the executor fix)."""
+    the page handler with the ``_xsrf`` cookie)."""
     import tornado.web
     from jupyter_server.utils import url_path_join
     from traitlets import Unicode
@@ -520,7 +311,6 @@ def voila_app_class():
                              help="Address phones use to reach this server (join screens).")
 
         def initialize(self, argv=None):
-            install_executor_fix()
             super().initialize(argv)
 
         def init_settings(self):
@@ -636,7 +426,7 @@ def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = N
     """
     from hwb_toolkit.apps.common import REPORTS_ENV, WORKSPACE_ENV
     from hwb_toolkit.errors import ConfigError
-    from hwb_toolkit.io.workspace import Workspace
+    from hwb_toolkit.workspace import Workspace
 
     workspace_root = Workspace.open(workspace).root
     if max_kernels is not None and max_kernels < 1:

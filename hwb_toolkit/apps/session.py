@@ -33,14 +33,12 @@ from hwb_toolkit.schema import SECTORS
 from hwb_toolkit.store import Store
 from hwb_toolkit.system.strategy import Strategy
 from hwb_toolkit.voices import (
-    consensus,
-    divisive_statements,
     find_themes,
-    opinion_groups,
     poll_summary,
     tally,
     voice_balance,
 )
+from hwb_toolkit.voices.digest import poll_opinion
 
 #: Environment variable holding the facilitator's code.
 FACILITATOR_CODE_ENV = "HWB_FACILITATOR_CODE"
@@ -55,8 +53,6 @@ DEFAULT_DOTS_PER_ITEM = 3
 MAX_POSTIT_CHARS = 500
 #: Longest organisation name a participant may type, in characters.
 MAX_ORGANISATION_CHARS = 120
-#: Fewest agree/disagree voters before opinion groups are looked for (as the briefing does).
-MIN_VOTERS_FOR_GROUPS = 10
 
 POLL_VOTES = {"agree": 1.0, "disagree": -1.0, "pass": 0.0}
 _POLL_WORDS = {1.0: "agree", -1.0: "disagree", 0.0: "pass"}
@@ -335,7 +331,7 @@ def what_is_forming(data: SessionData, strategy: Strategy, labels: dict[str, str
 
     Consensus and division come from Polis' method (:func:`opinion_groups`,
     :func:`consensus`, :func:`divisive_statements`) once at least
-    :data:`MIN_VOTERS_FOR_GROUPS` people voted on statements; before that only
+    :data:`~hwb_toolkit.voices.digest.MIN_POLL_PARTICIPANTS` people voted on statements; before that only
     the counts are given.
     """
     posts = visible_post_its(data)
@@ -356,12 +352,11 @@ def what_is_forming(data: SessionData, strategy: Strategy, labels: dict[str, str
     agreed: list[str] = []
     rejected: list[str] = []
     divisive: list[str] = []
-    if voters >= MIN_VOTERS_FOR_GROUPS and poll_votes["item"].nunique() >= 2:
-        groups = opinion_groups(poll_votes).groups
-        agreement = consensus(poll_votes, groups)
-        agreed, rejected = list(agreement.agree), list(agreement.disagree)
-        if groups.nunique() >= 2:
-            split = divisive_statements(poll_votes, groups)
+    opinion = poll_opinion(poll_votes) if poll_votes["item"].nunique() >= 2 else None
+    if opinion is not None:
+        agreed, rejected = opinion.agree, opinion.disagree
+        if opinion.found.groups.nunique() >= 2:
+            split = opinion.divisive
             divisive = split.loc[split["divisiveness"] >= 0.3, "item"].astype(str).tolist()[:3]
     balance = voice_balance(posts)
     return Forming(themes, dots, poll_table(data), voters, agreed, rejected, divisive,

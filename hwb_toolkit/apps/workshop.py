@@ -74,8 +74,8 @@ from hwb_toolkit.apps.session import (
     session_themes,
 )
 from hwb_toolkit.errors import InputError
-from hwb_toolkit.io.workspace import Workspace
 from hwb_toolkit.voices import pseudonymise
+from hwb_toolkit.workspace import Workspace
 
 logger = logging.getLogger("hwb_toolkit.apps")
 

@@ -1,8 +1,9 @@
 """The indicator engine: official statistics for Fingertips-style indicators.
 
-- :mod:`hwb_toolkit.indicators.methods`: confidence intervals (Wilson, Byar's,
-  exact Poisson), the European Standard Populations and the PHEindicatormethods-style
-  calculators (proportion, crude rate, DSR, ISR/ISRatio, mean, quantiles, funnels).
+- :mod:`.intervals`: confidence intervals (Wilson, Byar's, exact Poisson);
+  :mod:`.methods`: the PHEindicatormethods-style calculators (proportion, crude rate,
+  mean, quantiles); :mod:`.standardised`: DSR, ISR/ISRatio and the European Standard
+  Populations; :mod:`.funnels`: funnel limits.
 - :mod:`hwb_toolkit.indicators.compare`: Fingertips' comparison labels
   (benchmark, quintiles, SPC) and the recent-trend marker.
 
@@ -23,25 +24,23 @@ from hwb_toolkit.indicators.compare import (
     recent_trend,
     recent_trends,
 )
+from hwb_toolkit.indicators.funnels import funnel_limits, funnel_significance
+from hwb_toolkit.indicators.intervals import FINGERTIPS_Z, byars_ci, exact_poisson_ci, wilson_ci
 from hwb_toolkit.indicators.methods import (
-    ESP1976,
-    ESP2013,
-    ESP2013_AGE_BANDS,
-    FINGERTIPS_Z,
-    byars_ci,
     ci_columns,
     crude_rate,
-    dsr,
-    exact_poisson_ci,
-    funnel_limits,
-    funnel_significance,
-    isr,
-    isratio,
     mean_ci,
     poisson_ci,
     proportion,
     quantile_group,
-    wilson_ci,
+)
+from hwb_toolkit.indicators.standardised import (
+    ESP1976,
+    ESP2013,
+    ESP2013_AGE_BANDS,
+    dsr,
+    isr,
+    isratio,
 )
 
 __all__ = [

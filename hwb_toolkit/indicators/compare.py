@@ -31,8 +31,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwb_toolkit.errors import InputError
-from hwb_toolkit.indicators.methods import poisson_mean_for_tail
-from hwb_toolkit.schema import TREND_LABELS
+from hwb_toolkit.indicators.intervals import poisson_mean_for_tail
+from hwb_toolkit.schema import (
+    BEST,
+    BETTER,
+    HIGHER,
+    LOWER,
+    NOT_COMPARED,
+    POLARITIES,
+    SIMILAR,
+    TREND_LABELS,
+    WORSE,
+    WORST,
+)
 
 __all__ = [
     "POLARITIES",
@@ -48,17 +59,13 @@ __all__ = [
     "recent_trends",
 ]
 
-POLARITIES = ("high_is_good", "low_is_good", "no_judgement")
-
-NOT_COMPARED = "Not compared"
-SIMILAR = "Similar"
 
 # Raw outcomes say where the AREA lies relative to the benchmark; polarity turns them into words.
 _RAW_LOWER, _RAW_HIGHER, _RAW_LOWEST, _RAW_HIGHEST = "lower", "higher", "lowest", "highest"
 _WORDS = {
-    "high_is_good": {_RAW_LOWER: "Worse", _RAW_HIGHER: "Better", _RAW_LOWEST: "Worst", _RAW_HIGHEST: "Best"},
-    "low_is_good": {_RAW_LOWER: "Better", _RAW_HIGHER: "Worse", _RAW_LOWEST: "Best", _RAW_HIGHEST: "Worst"},
-    "no_judgement": {_RAW_LOWER: "Lower", _RAW_HIGHER: "Higher", _RAW_LOWEST: "Lower", _RAW_HIGHEST: "Higher"},
+    "high_is_good": {_RAW_LOWER: WORSE, _RAW_HIGHER: BETTER, _RAW_LOWEST: WORST, _RAW_HIGHEST: BEST},
+    "low_is_good": {_RAW_LOWER: BETTER, _RAW_HIGHER: WORSE, _RAW_LOWEST: BEST, _RAW_HIGHEST: WORST},
+    "no_judgement": {_RAW_LOWER: LOWER, _RAW_HIGHER: HIGHER, _RAW_LOWEST: LOWER, _RAW_HIGHEST: HIGHER},
 }  # fmt: skip
 
 #: Fingertips' confidence variables for the SPC comparers (rounded as Fingertips has them).

@@ -48,9 +48,10 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from hwb_toolkit.errors import InputError, SchemaError
+from hwb_toolkit.errors import InputError
 from hwb_toolkit.indicators.compare import compare_to_benchmark, recent_trends
 from hwb_toolkit.schema import ENGLAND_CODE, NOT_COMPARED, POLARITIES
+from hwb_toolkit.values import require_columns
 
 #: Columns of the summary table, in order.
 SUMMARY_COLUMNS: list[str] = [
@@ -148,7 +149,7 @@ def summarise_area(
     indicator_id -> "general" / "proportion" overriding the default choice
     (see the module notes). Values keep the indicator's published scale.
     """
-    _check_columns(data)
+    require_columns(data, REQUIRED_COLUMNS, table="indicator")
     in_area = (data["area_code"] == area_code).fillna(False).to_numpy(dtype=bool)
     if not in_area.any():
         raise InputError(f"area {area_code!r} is not in the indicator data", column="area_code")
@@ -175,20 +176,12 @@ def summarise_all_areas(
     about one scan, not one per area. England's own rows are included (with
     "Not compared" against itself).
     """
-    _check_columns(data)
+    require_columns(data, REQUIRED_COLUMNS, table="indicator")
     areas = None if area_codes is None else list(area_codes)
     return _summarise(data, areas, period, polarity, trend_method)
 
 
 # --- implementation ---------------------------------------------------------------------
-
-
-def _check_columns(data: pd.DataFrame) -> None:
-    missing = [column for column in REQUIRED_COLUMNS if column not in data.columns]
-    if missing:
-        raise SchemaError(
-            "the indicator table lacks column(s): " + ", ".join(missing), column=missing[0]
-        )
 
 
 def _polarities(indicator_ids: pd.Series, polarity: Polarity) -> np.ndarray:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwb_toolkit.errors import InputError, SchemaError
+from hwb_toolkit.errors import InputError
 
 #: Row number, in a spreadsheet, of the first data row (the header is row 1).
 FIRST_DATA_ROW = 2
@@ -210,34 +210,6 @@ def read_table(
     if frame.empty and len(frame.columns) == 0:
         raise InputError("the file is empty", file=path)
     return frame
-
-
-def require_columns(
-    frame: pd.DataFrame, required: Iterable[str], path: str | Path | None
-) -> None:
-    """Raise :class:`SchemaError` listing every required column the table lacks.
-
-    Near misses (same name ignoring case, spaces and underscores) are named so a
-    renamed column is easy to spot.
-    """
-    present = list(frame.columns)
-    missing = [column for column in required if column not in present]
-    if not missing:
-        return
-
-    def squash(name: str) -> str:
-        return "".join(ch for ch in name.lower() if ch.isalnum())
-
-    by_squashed = {squash(column): column for column in present}
-    hints = [
-        f"'{name}' (found '{by_squashed[squash(name)]}')"
-        if squash(name) in by_squashed
-        else f"'{name}'"
-        for name in missing
-    ]
-    raise SchemaError(
-        "missing required column(s): " + ", ".join(hints), file=path, column=missing[0]
-    )
 
 
 def numeric_column(

@@ -37,9 +37,3 @@ def write_text_atomically(path: str | Path, text: str) -> None:
     """Replace ``path`` with ``text`` (UTF-8) in one step."""
     with atomic_path(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
-
-
-def write_bytes_atomically(path: str | Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one step."""
-    with atomic_path(path) as temporary:
-        temporary.write_bytes(data)

@@ -5,8 +5,8 @@
 - :func:`read_actions`, :func:`validate_actions` and :func:`write_actions` handle the
   actions register (CSV/XLSX, canonical columns :data:`hwb_toolkit.schema.ACTION_COLUMNS`).
 - :func:`coverage`, :func:`gaps`, :func:`connections` and :func:`loop_closure` are pure
-  analyses over the strategy and DataFrames (see :mod:`hwb_toolkit.system.analysis` for
-  the conventions they share).
+  analyses over the strategy and DataFrames (:mod:`.analysis`: coverage and loop closure,
+  and the conventions all four share; :mod:`.gap_rules`; :mod:`.partnerships`).
 """
 
 from hwb_toolkit.system.actions import (
@@ -17,15 +17,9 @@ from hwb_toolkit.system.actions import (
     validate_actions,
     write_actions,
 )
-from hwb_toolkit.system.analysis import (
-    Connections,
-    LoopClosure,
-    connections,
-    coverage,
-    gaps,
-    loop_closure,
-    top_voted,
-)
+from hwb_toolkit.system.analysis import LoopClosure, coverage, loop_closure, top_voted
+from hwb_toolkit.system.gap_rules import gaps
+from hwb_toolkit.system.partnerships import Connections, connections
 from hwb_toolkit.system.strategy import (
     IndicatorSpec,
     Objective,

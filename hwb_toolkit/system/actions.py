@@ -62,14 +62,12 @@ from hwb_toolkit.io.tabular import (
     FIRST_DATA_ROW,
     protect_formulas,
     read_table,
-    require_columns,
     unprotect_formulas,
 )
-from hwb_toolkit.schema import ACTION_COLUMNS, ACTION_STATUSES
+from hwb_toolkit.schema import ACTION_COLUMNS, ACTION_LIST_COLUMNS, ACTION_STATUSES
 from hwb_toolkit.system.strategy import Strategy
+from hwb_toolkit.values import require_columns
 
-#: Columns holding lists (";"-separated in files).
-LIST_COLUMNS = ("partner_orgs", "objectives", "themes", "linked_indicators", "responds_to")
 #: Columns holding one piece of text.
 TEXT_COLUMNS = ("action_id", "title", "lead_org", "status", "area_code", "updated_by")
 DATE_COLUMNS = ("start", "end")
@@ -251,7 +249,7 @@ def read_actions(path: str | Path, strategy: Strategy | None = None) -> pd.DataF
     for column in TEXT_COLUMNS:
         frame[column] = column_text[column]
     frame["status"] = frame["status"].str.lower()
-    for column in LIST_COLUMNS:
+    for column in ACTION_LIST_COLUMNS:
         frame[column] = _split(column_text[column])
     frame["linked_indicators"], found = _parse_indicator_ids(
         frame["linked_indicators"], "linked_indicators"
@@ -296,7 +294,7 @@ def _register_problems(actions: pd.DataFrame) -> list[_Problem]:
         )
         for row, value in zip(_rows(wrong), status[wrong], strict=True)
     ]
-    for column in LIST_COLUMNS:
+    for column in ACTION_LIST_COLUMNS:
         not_list = ~actions[column].map(lambda cell: isinstance(cell, list)).astype(bool)
         problems += [
             _Problem(int(row), column, "expected a list of ids (in memory a Python list)")
@@ -484,7 +482,7 @@ def actions_to_csv_frame(actions: pd.DataFrame) -> pd.DataFrame:
     out: dict[str, pd.Series] = {}
     for column in ACTION_COLUMNS:
         values = actions[column].reset_index(drop=True)
-        if column in LIST_COLUMNS:
+        if column in ACTION_LIST_COLUMNS:
             listed = _exploded(actions, column)
             clash = listed["value"].str.contains(LIST_SEPARATOR, regex=False)
             problems += [

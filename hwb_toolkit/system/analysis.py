@@ -39,34 +39,32 @@ import numpy as np
 import pandas as pd
 
 from hwb_toolkit.errors import InputError
-from hwb_toolkit.io.tabular import require_columns
-from hwb_toolkit.schema import ACTION_STATUSES, SECTORS, WORSE, WORST
+from hwb_toolkit.schema import ACTION_STATUSES, SECTORS
 from hwb_toolkit.system.actions import check_register
 from hwb_toolkit.system.strategy import Strategy
+from hwb_toolkit.values import require_columns
 
 #: Statuses that count as "something is being done about it now" (gaps).
 CURRENT_STATUSES = ("planned", "active")
+
+
 #: Statuses that count as an answer to a voice (loop closure).
 ANSWERED_STATUSES = ("planned", "active", "done")
+
+
 #: Statuses that count as an organisation being involved (coverage, connections).
 INVOLVED_STATUSES = ("idea", "planned", "active", "done")
+
+
 #: Best first: which status of several answering actions is reported.
 STATUS_PREFERENCE = ("done", "active", "planned", "idea", "stopped")
+
+
 #: Sector given to an organisation that is not in the stakeholder list.
 UNKNOWN_SECTOR = "unknown"
-#: Kinds of gap, in the order :func:`gaps` lists them.
-GAP_KINDS = (
-    "voted_theme_without_action",
-    "indicator_without_action",
-    "single_sector_objective",
-    "objective_without_action",
-)
-GAP_COLUMNS = ["kind", "objective", "theme", "item", "label", "detail", "score"]
+
 
 _SECTOR_ORDER = {sector: position for position, sector in enumerate((*SECTORS, UNKNOWN_SECTOR))}
-
-
-# --- shared preparation ------------------------------------------------------
 
 
 def _name_key(name: str) -> str:
@@ -145,9 +143,6 @@ def _sector_list(sectors) -> list[str]:
     return sorted(set(sectors), key=lambda sector: _SECTOR_ORDER.get(sector, len(_SECTOR_ORDER)))
 
 
-# --- coverage ----------------------------------------------------------------
-
-
 def coverage(strategy: Strategy, actions: pd.DataFrame) -> pd.DataFrame:
     """Actions by status, organisations and sectors, per objective and per theme.
 
@@ -216,9 +211,6 @@ def coverage(strategy: Strategy, actions: pd.DataFrame) -> pd.DataFrame:
     for column in ("level", "objective", "theme", "title"):
         frame[column] = frame[column].astype("str")
     return frame
-
-
-# --- priorities ("voices") ---------------------------------------------------
 
 
 def _id_text(column: pd.Series) -> pd.Series:
@@ -295,468 +287,6 @@ def top_voted(voices: pd.DataFrame, top_share: float | None = 1 / 3) -> pd.DataF
         cutoff_position = max(1, math.ceil(top_share * len(scored))) - 1
         keep &= scored["score"] >= scored["score"].iloc[cutoff_position]
     return scored[keep].reset_index(drop=True)
-
-
-# --- gaps ----------------------------------------------------------------------
-
-
-def _ordinal(number: int) -> str:
-    suffix = (
-        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    )
-    return f"{number}{suffix}"
-
-
-def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _other_status_note(action_ids_by_status: pd.DataFrame) -> str:
-    """A note like " (other actions, done: A07; idea: A10, A12)" for non-current actions."""
-    notes = []
-    for status in ("done", "idea", "stopped"):
-        ids = sorted(
-            action_ids_by_status.loc[action_ids_by_status["status"] == status, "action_id"]
-        )
-        if ids:
-            notes.append(f"{status}: {_join_ids(ids)}")
-    return f" (other actions, {'; '.join(notes)})" if notes else ""
-
-
-def _voted_theme_gaps(strategy: Strategy, actions: pd.DataFrame, voices, top_share) -> list[dict]:
-    top = top_voted(voices, top_share)
-    theme_ids = set(strategy.theme_objectives())
-    top["gap_theme"] = np.where(top["item"].isin(theme_ids), top["item"], top["theme"])
-    top = top[top["gap_theme"].isin(theme_ids)]
-    if top.empty:
-        return []
-    on_theme = pd.concat(
-        [
-            _long(actions, "themes", "theme"),
-            _long(actions, "responds_to", "theme"),
-        ],
-        ignore_index=True,
-    ).drop_duplicates(["action_id", "theme"])
-    titles = {theme.id: theme.title for theme in strategy.themes}
-    objectives = strategy.theme_objectives()
-    found = []
-    # top is best first, so the first row of each theme is its best-voted item.
-    for theme_id, voted in top.groupby("gap_theme", sort=False):
-        theme_actions = on_theme[on_theme["theme"] == theme_id]
-        if theme_actions["status"].isin(CURRENT_STATUSES).any():
-            continue
-        best = voted.iloc[0]
-        if best["item"] == theme_id:
-            what = (
-                f"score {best['score']:g}, {_ordinal(int(best['rank']))} of {best['n_items']} items"
-            )
-        else:
-            what = (
-                f"{best['item']} '{_short(best['label'])}', score {best['score']:g}, "
-                f"{_ordinal(int(best['rank']))} of {best['n_items']} items"
-            )
-        more = len(voted) - 1
-        if more:
-            what += f"; {more} more top-voted item{'s' if more > 1 else ''} on this theme"
-        found.append(
-            {
-                "kind": "voted_theme_without_action",
-                "objective": objectives[theme_id],
-                "theme": theme_id,
-                "item": theme_id,
-                "label": titles[theme_id],
-                "detail": (
-                    f"voted high by partners ({what}) but no planned or active action names "
-                    f"this theme or responds to it{_other_status_note(theme_actions)}"
-                ),
-                "score": float(best["score"]),
-            }
-        )
-    return found
-
-
-def _needs_action(summary: pd.DataFrame) -> pd.Series:
-    compared = summary["compared_to_england"].astype("str")
-    trend = summary["recent_trend"].astype("str")
-    return (
-        (compared.isin([WORSE, WORST]) | trend.str.contains("getting worse", regex=False))
-        .fillna(False)
-        .astype(bool)
-    )
-
-
-def _indicator_gaps(strategy: Strategy, actions: pd.DataFrame, summary: pd.DataFrame) -> list[dict]:
-    require_columns(
-        summary,
-        ["indicator_id", "compared_to_england", "recent_trend"],
-        summary.attrs.get("source"),
-    )
-    flagged = summary[_needs_action(summary).to_numpy()].copy()
-    if flagged.empty:
-        return []
-    ids = pd.to_numeric(flagged["indicator_id"], errors="coerce")
-    if ids.isna().any() or (ids != np.floor(ids)).any():
-        raise InputError(
-            "indicator summary: an indicator_id is not a whole number", column="indicator_id"
-        )
-    flagged["indicator"] = ids.astype("int64").astype("str")
-    compared = flagged["compared_to_england"].astype("str")
-    trend = flagged["recent_trend"].astype("str")
-    flagged["severity"] = np.select(
-        [compared == WORST, compared == WORSE], [3, 2], 0
-    ) + trend.str.contains("getting worse", regex=False).fillna(False).to_numpy(dtype=int)
-
-    specs = {str(spec.id): spec for spec in strategy.indicators}
-    linked = _long(actions, "linked_indicators", "indicator")
-    on_theme = _action_themes(actions, strategy)
-    found = []
-    for indicator, rows in flagged.groupby("indicator", sort=False):
-        links = linked[linked["indicator"] == indicator]
-        if links["status"].isin(CURRENT_STATUSES).any():
-            continue
-        spec = specs.get(indicator)
-        name = (
-            spec.name
-            if spec is not None
-            else str(rows["indicator_name"].iloc[0])
-            if "indicator_name" in rows
-            else f"indicator {indicator}"
-        )
-        reasons = []
-        for _, row in rows.iterrows():
-            parts = []
-            if row["compared_to_england"] in (WORSE, WORST):
-                parts.append(f"'{row['compared_to_england']}' compared with England")
-                if (
-                    {"value", "england_value"} <= set(row.index)
-                    and pd.notna(row["value"])
-                    and pd.notna(row["england_value"])
-                ):
-                    parts[-1] += f" ({row['value']:g} vs {row['england_value']:g})"
-            if "getting worse" in str(row["recent_trend"]):
-                parts.append(f"trend '{row['recent_trend']}'")
-            breakdown = ", ".join(
-                str(row[c]) for c in ("sex", "age") if c in row.index and pd.notna(row[c])
-            )
-            period = (
-                f" in {row['period']}" if "period" in row.index and pd.notna(row["period"]) else ""
-            )
-            reasons.append(f"{breakdown + ': ' if breakdown else ''}{' and '.join(parts)}{period}")
-        detail = (
-            "; ".join(reasons)
-            + f"; no planned or active action lists indicator {indicator} in linked_indicators"
-            + _other_status_note(links)
-        )
-        if spec is not None and spec.theme is not None:
-            nearby = on_theme[
-                (on_theme["theme"] == spec.theme) & on_theme["status"].isin(CURRENT_STATUSES)
-            ]["action_id"]
-            if len(nearby):
-                detail += (
-                    f"; planned or active actions on its theme '{spec.theme}' that could link it: "
-                    f"{_join_ids(sorted(nearby))}"
-                )
-        found.append(
-            {
-                "kind": "indicator_without_action",
-                "objective": None if spec is None else spec.objective,
-                "theme": None if spec is None else spec.theme,
-                "item": indicator,
-                "label": name,
-                "detail": detail,
-                "score": float(rows["severity"].max()),
-            }
-        )
-    return found
-
-
-def _sector_gaps(strategy: Strategy, actions: pd.DataFrame) -> list[dict]:
-    by_objective = _action_objectives(actions, strategy)
-    current = by_objective[by_objective["status"].isin(CURRENT_STATUSES)]
-    people = current.merge(
-        _action_organisations(actions, strategy)[["action_id", "organisation", "sector"]],
-        on="action_id",
-    )
-    found = []
-    for objective in strategy.objectives:
-        n_actions = int((current["objective"] == objective.id).sum())
-        involved = people[people["objective"] == objective.id]
-        known = involved[involved["sector"] != UNKNOWN_SECTOR]
-        unknown = _sorted_names(involved.loc[involved["sector"] == UNKNOWN_SECTOR, "organisation"])
-        unknown_note = (
-            f"; not in the stakeholder list, sector unknown: {_join_ids(unknown)}"
-            if unknown
-            else ""
-        )
-        base = {
-            "objective": objective.id,
-            "theme": None,
-            "item": objective.id,
-            "label": objective.title,
-        }
-        if n_actions == 0:
-            found.append(
-                base
-                | {
-                    "kind": "objective_without_action",
-                    "detail": "no planned or active action works toward this objective or its themes",
-                    "score": 0.0,
-                }
-            )
-            continue
-        sectors = _sector_list(known["sector"])
-        if len(sectors) > 1:
-            continue
-        plural = "s" if n_actions > 1 else ""
-        if sectors:
-            detail = (
-                f"only {sectors[0]} organisations ({_join_ids(_sorted_names(known['organisation']))}) "
-                f"work on its {n_actions} planned or active action{plural}{unknown_note}"
-            )
-        else:
-            detail = (
-                f"the sector of every organisation on its {n_actions} planned or active "
-                f"action{plural} is unknown{unknown_note}"
-            )
-        found.append(
-            base | {"kind": "single_sector_objective", "detail": detail, "score": float(n_actions)}
-        )
-    return found
-
-
-def gaps(
-    strategy: Strategy,
-    actions: pd.DataFrame,
-    indicator_summary: pd.DataFrame | None,
-    voices: pd.DataFrame | None,
-    *,
-    top_share: float | None = 1 / 3,
-) -> pd.DataFrame:
-    """Where the partnership's actions do not meet what partners and the data ask for.
-
-    Returns one row per gap with columns ``kind``, ``objective``, ``theme``,
-    ``item``, ``label``, ``detail`` (a plain-English reason) and ``score``
-    (higher = more pressing, comparable only within one kind). Kinds, in
-    output order (then score, highest first, then item):
-
-    ``voted_theme_without_action``
-        a theme that partners voted high (see :func:`top_voted`: a voted item is
-        the theme id itself or a contribution whose ``theme`` is that theme) and
-        that no action with a status in :data:`CURRENT_STATUSES` names in
-        ``themes`` or in ``responds_to``. score = the best voted item's score.
-        Top-voted contributions without a theme cannot be placed: see
-        :func:`loop_closure` for them.
-    ``indicator_without_action``
-        an indicator in ``indicator_summary`` with any row (sex/age breakdown)
-        "Worse" or "Worst" than England, or with a recent trend "... getting
-        worse", that no planned or active action lists in ``linked_indicators``.
-        Only ``linked_indicators`` links an action to an indicator; current
-        actions on the indicator's theme are named in the detail as candidates.
-        score = max over its rows of (3 Worst, 2 Worse, else 0) + 1 if getting worse.
-    ``single_sector_objective``
-        an objective whose planned or active actions (including those on its
-        themes) involve organisations of one known sector only. score = the
-        number of those actions.
-    ``objective_without_action``
-        an objective with no planned or active action at all. score 0.
-
-    ``indicator_summary`` (columns of ``summarise_area``; needs
-    ``indicator_id``, ``compared_to_england``, ``recent_trend``) and ``voices``
-    (the priorities frame: ``item``, ``label``, ``score``, optional ``theme``)
-    may be ``None`` to skip their kind of gap.
-    """
-    check_register(actions, strategy)
-    found: list[dict] = []
-    if voices is not None:
-        found += _voted_theme_gaps(strategy, actions, voices, top_share)
-    if indicator_summary is not None:
-        found += _indicator_gaps(strategy, actions, indicator_summary)
-    found += _sector_gaps(strategy, actions)
-    frame = pd.DataFrame(found, columns=GAP_COLUMNS)
-    frame["kind_order"] = frame["kind"].map({kind: n for n, kind in enumerate(GAP_KINDS)})
-    frame = frame.sort_values(
-        ["kind_order", "score", "item"], ascending=[True, False, True], kind="stable"
-    ).drop(columns="kind_order")
-    frame = frame.reset_index(drop=True)
-    for column in GAP_COLUMNS[:-1]:
-        frame[column] = frame[column].astype("str")
-    frame["score"] = frame["score"].astype("float64")
-    return frame
-
-
-# --- connections -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Connections:
-    """The organisation network and suggested conversations (see :func:`connections`)."""
-
-    nodes: pd.DataFrame
-    edges: pd.DataFrame
-    suggestions: pd.DataFrame
-
-
-def _ordered_pairs(left: pd.DataFrame, on: str) -> pd.DataFrame:
-    """Self-join on ``on`` keeping each unordered pair of organisations once (rank_a < rank_b)."""
-    pairs = left.merge(left, on=on, suffixes=("_a", "_b"))
-    return pairs[pairs["rank_a"] < pairs["rank_b"]].reset_index(drop=True)
-
-
-def connections(actions: pd.DataFrame, strategy: Strategy) -> Connections:
-    """Who works with whom, and who should talk.
-
-    Counts actions with a status in :data:`INVOLVED_STATUSES` (stopped ones are left out).
-
-    - ``nodes``: organisation, sector ("unknown" when not in the stakeholder
-      list), n_actions (as lead or partner), n_led. Every stakeholder is listed,
-      with 0 when it has no action. Ordered by n_actions (most first), then name.
-    - ``edges``: org_a, org_b (org_a before org_b by name, ignoring case),
-      sector_a, sector_b, shared_actions (count), action_ids (sorted list).
-      Ordered by shared_actions (most first), then names.
-    - ``suggestions``: org_a, org_b, sector_a, sector_b, theme, theme_title,
-      actions_a, actions_b (sorted lists), n_shared_themes, reason -- one row per
-      theme on which both organisations have an action but they share no
-      action at all, with the reason "both work on <theme title> (<org_a>:
-      A03; <org_b>: A11) but share no action". Most useful first, each pair's
-      rows together: pairs with more themes in common, then pairs across
-      sectors, then pairs with more actions on those themes, then names; within
-      a pair, themes with more actions first, then strategy order.
-    """
-    check_register(actions, strategy)
-    organisations = _action_organisations(actions, strategy)
-    organisations = organisations[organisations["status"].isin(INVOLVED_STATUSES)]
-
-    everyone = pd.concat(
-        [strategy.stakeholders_frame(), organisations[["organisation", "sector"]]],
-        ignore_index=True,
-    ).drop_duplicates("organisation")
-    # One integer per organisation, in name order: pairs and sorting use it.
-    names = _sorted_names(everyone["organisation"])
-    rank = {name: position for position, name in enumerate(names)}
-    organisations = organisations.assign(rank=organisations["organisation"].map(rank))
-
-    counts = organisations.groupby("organisation").agg(
-        n_actions=("action_id", "nunique"), n_led=("role", lambda r: int((r == "lead").sum()))
-    )
-    nodes = everyone.join(counts, on="organisation")
-    for column in ("n_actions", "n_led"):
-        # With no actions the join brings empty (text) columns: make them numbers first.
-        nodes[column] = pd.to_numeric(nodes[column]).fillna(0).astype("int64")
-    nodes["rank"] = nodes["organisation"].map(rank)
-    nodes = nodes.sort_values(["n_actions", "rank"], ascending=[False, True], kind="stable")
-    nodes = nodes.drop(columns="rank").reset_index(drop=True)
-    nodes[["organisation", "sector"]] = nodes[["organisation", "sector"]].astype("str")
-
-    pairs = _ordered_pairs(
-        organisations[["action_id", "organisation", "sector", "rank"]].sort_values("action_id"),
-        "action_id",
-    )
-    edges = (
-        pairs.groupby(["organisation_a", "organisation_b"], sort=False)
-        .agg(
-            sector_a=("sector_a", "first"),
-            sector_b=("sector_b", "first"),
-            rank_a=("rank_a", "first"),
-            rank_b=("rank_b", "first"),
-            shared_actions=("action_id", "size"),
-            action_ids=("action_id", list),
-        )
-        .reset_index()
-        .rename(columns={"organisation_a": "org_a", "organisation_b": "org_b"})
-    )
-    edges = edges.sort_values(
-        ["shared_actions", "rank_a", "rank_b"], ascending=[False, True, True], kind="stable"
-    )
-    edges = edges.drop(columns=["rank_a", "rank_b"]).reset_index(drop=True)
-    edges["shared_actions"] = edges["shared_actions"].astype("int64")
-
-    themes = _action_themes(actions, strategy)
-    themes = themes[themes["status"].isin(INVOLVED_STATUSES)]
-    on_theme = (
-        themes[["action_id", "theme"]]
-        .merge(organisations[["action_id", "organisation", "sector", "rank"]], on="action_id")
-        .sort_values("action_id")
-    )
-    by_org_theme = (
-        on_theme.groupby(["organisation", "sector", "rank", "theme"])["action_id"]
-        .agg(list)
-        .reset_index()
-    )
-    candidates = _ordered_pairs(by_org_theme, "theme")
-    n_names = len(names)
-    connected = edges["org_a"].map(rank) * n_names + edges["org_b"].map(rank)
-    pair_key = candidates["rank_a"] * n_names + candidates["rank_b"]
-    suggestions = candidates[~pair_key.isin(connected)].rename(
-        columns={
-            "organisation_a": "org_a",
-            "organisation_b": "org_b",
-            "action_id_a": "actions_a",
-            "action_id_b": "actions_b",
-        }
-    )
-    titles = {theme.id: theme.title for theme in strategy.themes}
-    theme_order = {theme.id: n for n, theme in enumerate(strategy.themes)}
-    suggestions["theme_title"] = suggestions["theme"].map(titles)
-    suggestions["n_shared_themes"] = suggestions.groupby(["rank_a", "rank_b"])["theme"].transform(
-        "size"
-    )
-    suggestions["cross_sector"] = suggestions["sector_a"] != suggestions["sector_b"]
-    suggestions["n_theme_actions"] = (
-        suggestions["actions_a"].str.len() + suggestions["actions_b"].str.len()
-    )
-    suggestions["n_pair_actions"] = suggestions.groupby(["rank_a", "rank_b"])[
-        "n_theme_actions"
-    ].transform("sum")
-    suggestions["theme_order"] = suggestions["theme"].map(theme_order)
-    # A pair's rows stay together: pair-level keys first, then themes within the pair.
-    suggestions = suggestions.sort_values(
-        [
-            "n_shared_themes",
-            "cross_sector",
-            "n_pair_actions",
-            "rank_a",
-            "rank_b",
-            "n_theme_actions",
-            "theme_order",
-        ],
-        ascending=[False, False, False, True, True, False, True],
-        kind="stable",
-    )
-    suggestions["reason"] = [
-        f"both work on {title} ({a}: {_join_ids(ids_a)}; {b}: {_join_ids(ids_b)}) but share no action"
-        for title, a, ids_a, b, ids_b in zip(
-            suggestions["theme_title"].tolist(),
-            suggestions["org_a"].tolist(),
-            suggestions["actions_a"].tolist(),
-            suggestions["org_b"].tolist(),
-            suggestions["actions_b"].tolist(),
-            strict=True,
-        )
-    ]
-    columns = [
-        "org_a",
-        "org_b",
-        "sector_a",
-        "sector_b",
-        "theme",
-        "theme_title",
-        "actions_a",
-        "actions_b",
-        "n_shared_themes",
-        "reason",
-    ]
-    suggestions = suggestions[columns].reset_index(drop=True)
-    suggestions["n_shared_themes"] = suggestions["n_shared_themes"].astype("int64")
-    for frame, text_columns in (
-        (edges, ["org_a", "org_b", "sector_a", "sector_b"]),
-        (suggestions, ["org_a", "org_b", "sector_a", "sector_b", "theme", "theme_title", "reason"]),
-    ):
-        frame[text_columns] = frame[text_columns].astype("str")
-    return Connections(nodes=nodes, edges=edges, suggestions=suggestions)
-
-
-# --- loop closure --------------------------------------------------------------
 
 
 @dataclass(frozen=True)

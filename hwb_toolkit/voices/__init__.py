@@ -2,7 +2,7 @@
 
 Pure analysis of the canonical contributions and votes tables
 (:data:`hwb_toolkit.schema.CONTRIBUTION_COLUMNS`, :data:`~hwb_toolkit.schema.VOTE_COLUMNS`)
-that the readers in :mod:`hwb_toolkit.io.contributions` produce:
+that the readers in :mod:`hwb_toolkit.io.voices` produce:
 
 - :func:`find_themes` (:mod:`.themes`): strategy themes by keyword, further themes
   discovered with TF-IDF + NMF, representative verbatim quotes, meta statements set aside.
@@ -16,18 +16,17 @@ that the readers in :mod:`hwb_toolkit.io.contributions` produce:
 - Opinion groups, consensus and division, the Polis way (:mod:`.opinion`).
 """
 
+from hwb_toolkit.privacy import mask_personal_details, pseudonymise
 from hwb_toolkit.voices.balance import VoiceBalance, voice_balance
-from hwb_toolkit.voices.opinion import (
+from hwb_toolkit.voices.opinion import OpinionGroups, opinion_groups
+from hwb_toolkit.voices.statements import (
     Consensus,
-    OpinionGroups,
     consensus,
     divisive_statements,
-    opinion_groups,
     representative_statements,
     representative_statements_table,
     uncertain_statements,
 )
-from hwb_toolkit.voices.privacy import mask_personal_details, pseudonymise
 from hwb_toolkit.voices.themes import ThemeResult, find_themes, is_meta_statement
 from hwb_toolkit.voices.votes import latest_votes, poll_summary, tally
 

@@ -21,19 +21,12 @@ import numpy as np
 import pandas as pd
 
 from hwb_toolkit.errors import InputError
+from hwb_toolkit.values import require_columns
 
 #: Tally methods and the vote kind each one reads.
 METHOD_KINDS = {
     "dot": "dot", "approval": "approval", "borda": "rank", "modified_borda": "rank"
 }
-
-
-def _check_columns(votes: pd.DataFrame, required: list[str]) -> None:
-    missing = [column for column in required if column not in votes.columns]
-    if missing:
-        raise InputError(
-            f"the votes table lacks column(s) {', '.join(missing)}", column=missing[0]
-        )
 
 
 def _check_kind(votes: pd.DataFrame, method: str) -> None:
@@ -119,7 +112,7 @@ def tally(
     """
     if method not in METHOD_KINDS:
         raise InputError(f"unknown tally method {method!r}; use one of {', '.join(METHOD_KINDS)}")
-    _check_columns(votes, ["participant", "item", "vote"])
+    require_columns(votes, ["participant", "item", "vote"], table="votes")
     _check_kind(votes, method)
     frame = votes[["participant", "item", "vote"]].copy()
     frame["item"] = frame["item"].astype(str)
@@ -184,7 +177,7 @@ def tally(
 
 def latest_votes(votes: pd.DataFrame) -> pd.DataFrame:
     """Each participant's latest vote on each item (by ``created_at`` when known, else row order)."""
-    _check_columns(votes, ["participant", "item", "vote"])
+    require_columns(votes, ["participant", "item", "vote"], table="votes")
     frame = votes.reset_index(drop=True)
     if "created_at" in frame.columns and frame["created_at"].notna().any():
         # NaT sorts first, so a timed vote beats an untimed one; ties keep row order.

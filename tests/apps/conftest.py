@@ -224,7 +224,7 @@ def process_tree_memory(pid: int) -> tuple[int, int]:
 @pytest.fixture(scope="session")
 def served_workspace(tmp_path_factory) -> Path:
     """A fresh copy of the example workspace (with an empty ``reports/`` beside it)."""
-    from hwb_toolkit.io.workspace import init_workspace
+    from hwb_toolkit.workspace import init_workspace
 
     base = tmp_path_factory.mktemp("served")
     workspace = init_workspace(base / "workspace")
@@ -235,7 +235,7 @@ def served_workspace(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def seeded_workspace(tmp_path_factory) -> Path:
     """The example workspace with its store created once (seeding takes about 1.5 s)."""
-    from hwb_toolkit.io.workspace import Workspace, init_workspace
+    from hwb_toolkit.workspace import Workspace, init_workspace
 
     root = init_workspace(tmp_path_factory.mktemp("seed") / "workspace")
     Workspace.open(root).store().close()
@@ -245,7 +245,7 @@ def seeded_workspace(tmp_path_factory) -> Path:
 @pytest.fixture
 def private_workspace(seeded_workspace, tmp_path):
     """A private copy of :func:`seeded_workspace`, opened (a test may change it freely)."""
-    from hwb_toolkit.io.workspace import Workspace
+    from hwb_toolkit.workspace import Workspace
 
     root = tmp_path / "workspace"
     shutil.copytree(seeded_workspace, root)

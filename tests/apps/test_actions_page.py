@@ -23,7 +23,7 @@ from hwb_toolkit.apps.actions import (
     what_partners_said,
 )
 from hwb_toolkit.errors import InputError
-from hwb_toolkit.io.workspace import Workspace, init_workspace
+from hwb_toolkit.workspace import Workspace, init_workspace
 
 from .conftest import wait_for_page
 
@@ -238,7 +238,7 @@ def test_gaps_and_suggestions_read_as_plain_sentences(page):
 @pytest.mark.slow
 @pytest.mark.notebook
 def test_action_added_on_the_page_shows_escaped_in_the_next_briefing(page, workspace, tmp_path):
-    from hwb_toolkit.pipeline import build_report
+    from hwb_toolkit.report.pipeline import build_report
 
     fill_new_action(page)
     page.save.click()

@@ -226,18 +226,23 @@ def _render_with_output_read_late(tmp_path, fixed: bool) -> int:
     """Run a cell that publishes 40 outputs through Voila's executor while the renderer reads
     each output message 100 ms late (as a server waiting for a processor does), and return
     how many outputs the rendered cell kept."""
+    import json
+
     import nbformat
     from jupyter_client.manager import AsyncKernelManager
+    from traitlets.config import Config
     from voila.execute import VoilaExecutor
 
     async def run() -> int:
         manager = AsyncKernelManager(kernel_name="python3")
         await manager.start_kernel(cwd=str(tmp_path))
         notebook = nbformat.reads(notebook_json(NOISY_CELL), as_version=4)
-        executor = VoilaExecutor(notebook, km=manager, timeout=60)
-        executor.iopub_timeout = 1  # nbclient's 4 s, scaled to this test's 40 x 100 ms
-        if fixed:
-            serve.wait_for_all_output(executor)
+        # The committed settings (voila.json) when fixed; else nbclient's own 4 s grace after
+        # the reply, scaled to this test's 40 outputs read 100 ms late each.
+        settings = json.loads(serve.CONFIG_FILE.read_text())["VoilaExecutor"] if fixed else {
+            "iopub_timeout": 1}
+        executor = VoilaExecutor(notebook, km=manager, timeout=60, config=Config({"VoilaExecutor": {
+            key: settings[key] for key in ("iopub_timeout", "raise_on_iopub_timeout") if key in settings}}))
         try:
             executor.kc = await executor.async_start_new_kernel_client()
             read_now = executor.kc.iopub_channel.get_msg
@@ -264,24 +269,6 @@ def test_a_cell_s_output_read_late_is_kept_not_dropped(tmp_path):
     # dropped (this is how a page lost its widget when many were opened at once).
     assert _render_with_output_read_late(tmp_path, fixed=False) < 40
     assert _render_with_output_read_late(tmp_path, fixed=True) == 40
-
-
-def test_page_templates_are_compiled_once_per_process():
-    from voila.exporter import VoilaExporter
-    from voila.paths import collect_template_paths
-
-    serve.install_executor_fix()
-    paths = collect_template_paths(["voila", "nbconvert"], "lab")
-    first = VoilaExporter(template_name="lab", template_paths=paths).environment
-    first.get_template("index.html.j2")
-    second = VoilaExporter(template_name="lab", template_paths=paths).environment
-    assert second is not first and second.bytecode_cache is first.bytecode_cache
-
-    def no_compiling(*args, **kwargs):
-        raise AssertionError("the template was compiled again")
-
-    second.compile = no_compiling
-    second.get_template("index.html.j2")
 
 
 # --- server: the cap and the culling over HTTP ------------------------------------------------------

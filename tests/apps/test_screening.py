@@ -17,8 +17,8 @@ from hwb_toolkit.apps.screening import (
     needs_review,
     screen_contributions,
 )
-from hwb_toolkit.io.workspace import Workspace, example_workspace_path
 from hwb_toolkit.store import Store
+from hwb_toolkit.workspace import Workspace, example_workspace_path
 
 
 @pytest.mark.parametrize(

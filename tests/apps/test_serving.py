@@ -23,7 +23,6 @@ from .conftest import (
     PAGE_SELECTOR,
     REPO_ROOT,
     notebook_json,
-    run_in_own_loop,
     wait_for_page,
 )
 
@@ -132,7 +131,7 @@ RAISING_BUILDER_PAGE = notebook_json(
 @pytest.fixture(scope="module")
 def probe_server(tmp_path_factory):
     """A server whose workspace and reports hold marker files that must never be served."""
-    from hwb_toolkit.io.workspace import init_workspace
+    from hwb_toolkit.workspace import init_workspace
 
     from .conftest import launch_voila
 
@@ -356,7 +355,7 @@ def test_serve_on_a_busy_port_says_so_before_printing_any_address(served_workspa
 
 
 def test_serving_folder_is_removed_when_serve_fails(tmp_path, monkeypatch):
-    from hwb_toolkit.io.workspace import init_workspace
+    from hwb_toolkit.workspace import init_workspace
 
     workspace = init_workspace(tmp_path / "ws")
     empty_pages = tmp_path / "no-pages"
@@ -374,132 +373,3 @@ def test_serving_folder_is_removed_when_serve_fails(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="no page notebooks"):
         serve.serve(workspace, port=1, reports=tmp_path / "reports", pages=empty_pages)
     assert made and not made[0].exists()
-
-
-def test_executor_fix_reads_the_kernel_id_reply_before_the_first_cell(tmp_path):
-    """The patched kernel start leaves no unread reply on the page kernel's shell channel,
-    so the first cell's request is the only one in flight."""
-    import asyncio
-    from types import SimpleNamespace
-
-    import nbformat
-    from jupyter_client.manager import AsyncKernelManager
-
-    serve.install_executor_fix()
-    from voila.notebook_renderer import NotebookRenderer
-
-    assert NotebookRenderer._jinja_kernel_start is serve._kernel_start_one_request_at_a_time
-
-    async def run() -> tuple[bool, str]:
-        manager = AsyncKernelManager(kernel_name="python3")
-        await manager.start_kernel(cwd=str(tmp_path))
-        future = asyncio.get_running_loop().create_future()
-        future.set_result(manager)
-        notebook = nbformat.reads(notebook_json("1 + 1"), as_version=4)
-        renderer = SimpleNamespace(
-            kernel_started=False, traitlet_config=None,
-            voila_configuration=SimpleNamespace(show_tracebacks=False),
-        )
-        try:
-            await serve._kernel_start_one_request_at_a_time(renderer, notebook, "kernel-42", future)
-            client = renderer.executor.kc
-            await asyncio.sleep(0.5)  # Voila's own start would have an unread reply by now
-            pending = await client.shell_channel.msg_ready()
-            reply = await client.execute_interactive(
-                "import os; print(os.environ['VOILA_KERNEL_ID'])",
-                output_hook=lambda msg: outputs.append(msg), timeout=30)
-            assert reply["content"]["status"] == "ok"
-            client.stop_channels()
-            return pending, "".join(m["content"].get("text", "") for m in outputs)
-        finally:
-            await manager.shutdown_kernel(now=True)
-
-    outputs: list = []
-    pending, printed = run_in_own_loop(run, timeout=120)
-    assert pending is False
-    assert printed.strip() == "kernel-42"
-
-
-def _reply_after_a_missed_wake_up(sliced: bool, missed: bool = True) -> tuple[str, float]:
-    """A kernel reply lands on a waiting client's socket while the event loop is busy, and a
-    plain send through the same socket (as jupyter_client's ``Session.send`` does) consumes
-    the socket's wake-up before the loop sees it (``missed=False``: nothing consumes it).
-    Returns what the wait gave and when."""
-    import asyncio
-    from queue import Empty
-
-    import zmq
-    import zmq.asyncio
-    from jupyter_client.channels import AsyncZMQSocketChannel
-    from jupyter_client.session import Session
-
-    async def run() -> tuple[str, float]:
-        kernel_side = zmq.Context.instance().socket(zmq.ROUTER)
-        port = kernel_side.bind_to_random_port("tcp://127.0.0.1")
-        client_side = zmq.asyncio.Context.instance().socket(zmq.DEALER)
-        client_side.connect(f"tcp://127.0.0.1:{port}")
-        session = Session(key=b"test")
-        channel = AsyncZMQSocketChannel(client_side, session)
-        if sliced:
-            serve.check_shell_in_slices(channel, slice_seconds=0.3)
-        try:
-            session.send(channel.socket, "kernel_info_request")
-            identity = kernel_side.recv_multipart()[0]
-            waiting = asyncio.ensure_future(channel.get_msg(timeout=2))
-            await asyncio.sleep(0.1)  # the wait now watches the socket's file descriptor
-            session.send(kernel_side, "kernel_info_reply", {}, ident=identity)
-            time.sleep(0.2)  # the loop is busy: the reply arrives unseen
-            if missed:
-                zmq.Socket.shadow(client_side.underlying).get(zmq.EVENTS)  # edge consumed
-            started = time.monotonic()
-            try:
-                message = await waiting
-            except Empty:
-                return "nothing", time.monotonic() - started
-            return message["msg_type"], time.monotonic() - started
-        finally:
-            client_side.close(0)
-            kernel_side.close(0)
-
-    return run_in_own_loop(run, timeout=60)
-
-
-def test_a_reply_whose_wake_up_was_missed_is_found_within_one_slice(caplog):
-    # Unsliced, the reply sits unread until the whole wait ends (for a page cell: 120 s).
-    what, seconds = _reply_after_a_missed_wake_up(sliced=False)
-    assert what == "kernel_info_reply" and seconds > 1.5
-    with caplog.at_level("WARNING", logger=serve.__name__):
-        what, seconds = _reply_after_a_missed_wake_up(sliced=True)
-    assert what == "kernel_info_reply" and seconds < 0.6
-    assert serve.LATE_REPLY_MESSAGE in caplog.text
-    # A reply announced as usual, even to a loop too busy to notice it at once, is not counted.
-    caplog.clear()
-    with caplog.at_level("WARNING", logger=serve.__name__):
-        what, seconds = _reply_after_a_missed_wake_up(sliced=True, missed=False)
-    assert what == "kernel_info_reply" and seconds < 0.5
-    assert serve.LATE_REPLY_MESSAGE not in caplog.text
-
-
-def test_a_sliced_wait_still_ends_at_its_own_timeout():
-    from queue import Empty
-
-    import zmq
-    import zmq.asyncio
-    from jupyter_client.channels import AsyncZMQSocketChannel
-    from jupyter_client.session import Session
-
-    async def run() -> float:
-        socket = zmq.asyncio.Context.instance().socket(zmq.DEALER)
-        socket.connect("tcp://127.0.0.1:9")  # nobody answers
-        channel = AsyncZMQSocketChannel(socket, Session(key=b"test"))
-        serve.check_shell_in_slices(channel, slice_seconds=0.3)
-        started = time.monotonic()
-        try:
-            with pytest.raises(Empty):
-                await channel.get_msg(timeout=1.0)
-            return time.monotonic() - started
-        finally:
-            socket.close(0)
-
-    waited = run_in_own_loop(run, timeout=60)
-    assert 0.95 <= waited < 1.6

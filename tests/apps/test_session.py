@@ -20,7 +20,6 @@ from hwb_toolkit.apps.session import (
     FACILITATOR_CODE_ENV,
     FACILITATOR_CODE_FILE,
     MAX_POSTIT_CHARS,
-    MIN_VOTERS_FOR_GROUPS,
     clean_text,
     dot_problem,
     dot_tally,
@@ -40,7 +39,8 @@ from hwb_toolkit.apps.session import (
     what_is_forming,
 )
 from hwb_toolkit.errors import InputError
-from hwb_toolkit.io.workspace import Workspace
+from hwb_toolkit.voices.digest import MIN_POLL_PARTICIPANTS
+from hwb_toolkit.workspace import Workspace
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ def test_poll_table_lists_unvoted_statements_with_zeros(workspace):
 def test_consensus_and_division_once_enough_people_voted(workspace):
     store = open_session(workspace, statements=("Everyone agrees", "Camps split",
                                                 "Camps split too", "Mixed feelings"))
-    people = [f"p{n:02d}" for n in range(MIN_VOTERS_FOR_GROUPS + 4)]
+    people = [f"p{n:02d}" for n in range(MIN_POLL_PARTICIPANTS + 4)]
     rows = []
     for n, p in enumerate(people):
         camp = 1 if n % 2 else -1

@@ -25,7 +25,7 @@ from hwb_toolkit.apps.session import (
 )
 from hwb_toolkit.apps.workshop import WorkshopPage, page_query, room_links, workshop_page
 from hwb_toolkit.errors import StoreError
-from hwb_toolkit.io.workspace import Workspace
+from hwb_toolkit.workspace import Workspace
 
 from .conftest import run_in_own_loop
 
@@ -247,7 +247,7 @@ def test_page_query_reads_voila_query_string(monkeypatch):
 @pytest.mark.notebook
 def test_hostile_post_its_are_never_html_in_the_next_briefing(workspace, tmp_path):
     """Post-its added at a live event reach the briefing as text, never as markup."""
-    from hwb_toolkit.pipeline import build_report
+    from hwb_toolkit.report.pipeline import build_report
 
     store = open_session(workspace)
     session = store.sessions().iloc[0].to_dict()

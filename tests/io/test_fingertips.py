@@ -15,15 +15,14 @@ import pytest
 
 from hwb_toolkit.errors import InputError, SchemaError
 from hwb_toolkit.indicators.compare import compare_to_benchmark
-from hwb_toolkit.indicators.methods import byars_ci, exact_poisson_ci
-from hwb_toolkit.io import fingertips
+from hwb_toolkit.indicators.intervals import byars_ci, exact_poisson_ci
 from hwb_toolkit.io.fingertips import (
-    CACHE_VERSION,
     FINGERTIPS_COLUMNS,
     read_fingertips_csv,
     read_indicator_folder,
     read_indicators,
 )
+from hwb_toolkit.io.fingertips.cache import CACHE_VERSION
 from hwb_toolkit.io.writers import atomic_path
 from hwb_toolkit.schema import ENGLAND_CODE, INDICATOR_COLUMNS
 
@@ -483,7 +482,7 @@ def test_cache_of_another_version_is_rebuilt(tmp_path, monkeypatch):
     read_fingertips_csv(path)
     (cache,) = (tmp_path / ".cache").glob("*.arrow")
     mark_cache(cache, "area_name", ["old"] * 2)
-    monkeypatch.setattr(fingertips, "CACHE_VERSION", CACHE_VERSION + 1)
+    monkeypatch.setattr("hwb_toolkit.io.fingertips.cache.CACHE_VERSION", CACHE_VERSION + 1)
     assert_two_rows(read_fingertips_csv(path))
     key = read_cache(cache).schema.metadata[b"hwb_cache_key"].decode()
     assert key.startswith(f"v{CACHE_VERSION + 1}|")

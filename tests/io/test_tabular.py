@@ -10,9 +10,9 @@ from hwb_toolkit.io.tabular import (
     numeric_column,
     protect_formulas,
     read_table,
-    require_columns,
     unprotect_formulas,
 )
+from hwb_toolkit.values import require_columns
 
 
 def test_utf8_with_bom_and_windows_1252_read_the_same(tmp_path):

@@ -19,11 +19,11 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from hwb_toolkit.errors import InputError, SchemaError
-from hwb_toolkit.io.contributions import read_polis_export
-from hwb_toolkit.voices.opinion import (
+from hwb_toolkit.io.voices import read_polis_export
+from hwb_toolkit.voices.opinion import opinion_groups
+from hwb_toolkit.voices.statements import (
     consensus,
     divisive_statements,
-    opinion_groups,
     representative_statements,
     representative_statements_table,
     uncertain_statements,

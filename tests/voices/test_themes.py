@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from hwb_toolkit.errors import InputError
-from hwb_toolkit.io.contributions import read_polis_export
+from hwb_toolkit.io.voices import read_polis_export
 from hwb_toolkit.voices.themes import find_themes, is_meta_statement, keyword_regex
 
 TAXONOMY = {

@@ -47,7 +47,7 @@ from hwb_toolkit.apps.live import worker
 from hwb_toolkit.apps.live.access import live_secret
 from hwb_toolkit.apps.live.limits import RateLimiter
 from hwb_toolkit.errors import StoreError
-from hwb_toolkit.io.workspace import Workspace
+from hwb_toolkit.workspace import Workspace
 
 logger = logging.getLogger("hwb_toolkit.apps.live")
 

@@ -18,8 +18,8 @@ from typing import Any
 import jinja2
 import segno
 
-from hwb_toolkit.narrative import sector_label
 from hwb_toolkit.schema import SECTORS
+from hwb_toolkit.text.labels import sector_label
 
 LIVE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = LIVE_DIR / "templates"

@@ -17,7 +17,6 @@ from typing import Any
 import pandas as pd
 
 from hwb_toolkit.apps.session import (
-    MIN_VOTERS_FOR_GROUPS,
     SessionData,
     dot_tally,
     dots_left,
@@ -26,7 +25,8 @@ from hwb_toolkit.apps.session import (
     poll_table,
     session_dot_cap,
 )
-from hwb_toolkit.narrative import sector_label
+from hwb_toolkit.text.labels import sector_label
+from hwb_toolkit.voices.digest import MIN_POLL_PARTICIPANTS
 
 
 def _text(value: Any) -> str:
@@ -111,7 +111,7 @@ def personal_view(data: SessionData, participant: str, labels: dict[str, str]) -
 def forming_view(forming, statement_texts: dict[str, str]) -> dict[str, Any]:
     """What is forming (:class:`~hwb_toolkit.apps.session.Forming`) for the pages: themes
     found on the wall with their sizes and sectors, how many people voted on statements,
-    and, once :data:`MIN_VOTERS_FOR_GROUPS` have, the statements most agree and disagree
+    and, once :data:`MIN_POLL_PARTICIPANTS` have, the statements most agree and disagree
     with and those opinion groups split on; the sectors not heard from yet."""
     themes = [{"label": str(r["label"]), "size": int(r["size"]),
                "sectors": [{"sector": sector_label(s), "count": int(n)} for s, n in
@@ -121,7 +121,7 @@ def forming_view(forming, statement_texts: dict[str, str]) -> dict[str, Any]:
     return {
         "themes": themes,
         "voters": int(forming.voters),
-        "min_voters": MIN_VOTERS_FOR_GROUPS,
+        "min_voters": MIN_POLL_PARTICIPANTS,
         "agreed": texts,
         "rejected": [statement_texts.get(i, i) for i in forming.rejected],
         "divisive": [statement_texts.get(i, i) for i in forming.divisive],

@@ -35,7 +35,7 @@ from hwb_toolkit.apps.session import (
     theme_labels,
     what_is_forming,
 )
-from hwb_toolkit.io.workspace import Workspace
+from hwb_toolkit.workspace import Workspace
 
 
 @cache

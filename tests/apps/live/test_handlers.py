@@ -17,8 +17,8 @@ import pytest
 
 from hwb_toolkit.apps.live.access import join_code, live_secret, screen_key
 from hwb_toolkit.apps.live.handlers import CONTENT_SECURITY_POLICY
-from hwb_toolkit.io.workspace import init_workspace
 from hwb_toolkit.store import Store
+from hwb_toolkit.workspace import init_workspace
 
 from ..conftest import launch_voila, run_in_own_loop
 

@@ -13,8 +13,8 @@ import pytest
 
 from hwb_toolkit.apps.live.access import join_code, live_secret, screen_key
 from hwb_toolkit.apps.session import FACILITATOR_CODE_ENV
-from hwb_toolkit.io.workspace import init_workspace
 from hwb_toolkit.store import Store
+from hwb_toolkit.workspace import init_workspace
 
 from ..conftest import DESKTOP, PHONE, wait_for_page
 
