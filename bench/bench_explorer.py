@@ -95,8 +95,9 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from hwb_toolkit.apps.explorer import ExplorerData
-    from hwb_toolkit.apps.serve import default_pages_dir, prepare_pages
+    from hwb_toolkit.apps.serve import prepare_pages
     from hwb_toolkit.report.batch import prepare_period
+    from hwb_toolkit.resources import notebooks_dir
     from hwb_toolkit.workspace import init_workspace
 
     with tempfile.TemporaryDirectory(prefix="bench-explorer-") as scratch:
@@ -108,7 +109,7 @@ def main() -> int:
             period = date.today().strftime("%Y-%m")
             prepare_period(workspace, period, reports)
         pages = base / "pages"
-        prepare_pages(default_pages_dir(), pages)
+        prepare_pages(notebooks_dir(), pages)
         (pages / "bare.ipynb").write_text(BARE_PAGE)
         areas = ExplorerData(workspace, reports).areas()
 

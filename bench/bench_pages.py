@@ -53,8 +53,9 @@ IOPUB_TIMEOUT_LINE = "Timeout waiting for IOPub output"
 def make_site(base: Path, with_explorer: bool) -> tuple[Path, Path, Path]:
     """A workspace, its reports folder (with the prepared tables when the Explorer is
     loaded) and a pages folder holding the app pages plus ``bare.ipynb``."""
-    from hwb_toolkit.apps.serve import default_pages_dir, prepare_pages
+    from hwb_toolkit.apps.serve import prepare_pages
     from hwb_toolkit.report.batch import prepare_period
+    from hwb_toolkit.resources import notebooks_dir
     from hwb_toolkit.workspace import init_workspace
 
     workspace = init_workspace(base / "workspace")
@@ -63,7 +64,7 @@ def make_site(base: Path, with_explorer: bool) -> tuple[Path, Path, Path]:
     if with_explorer:
         prepare_period(workspace, date.today().strftime("%Y-%m"), reports)
     pages = base / "pages"
-    prepare_pages(default_pages_dir(), pages)
+    prepare_pages(notebooks_dir(), pages)
     (pages / "bare.ipynb").write_text(BARE_PAGE)
     return workspace, reports, pages
 

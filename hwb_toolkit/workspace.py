@@ -99,11 +99,6 @@ class VoicesSources(_Source):
     polis: list[PolisSource] = []
 
 
-def example_workspace_path() -> Path:
-    """The example workspace bundled inside the package (read only)."""
-    return example_workspace_dir()
-
-
 def init_workspace(destination: str | Path, *, overwrite: bool = False) -> Path:
     """Copy the bundled example workspace to ``destination`` and return its path.
 
@@ -119,7 +114,7 @@ def init_workspace(destination: str | Path, *, overwrite: bool = False) -> Path:
     staging = destination.with_name(destination.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(
-        example_workspace_path(),
+        example_workspace_dir(),
         staging,
         ignore=shutil.ignore_patterns(
             "__pycache__", CACHE_DIR, f"{STORE_FILE}*", "*.pyc"

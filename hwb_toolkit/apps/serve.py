@@ -65,6 +65,8 @@ from types import SimpleNamespace
 
 from markupsafe import Markup
 
+from hwb_toolkit.resources import notebooks_dir
+
 APP_PAGES = ("explorer.ipynb", "workshop.ipynb", "actions.ipynb")
 DEFAULT_PORT = 8866
 DEFAULT_HOST = "127.0.0.1"
@@ -146,13 +148,6 @@ def install_jupyter_config(config_dir: str | Path, data_dir: str | Path) -> Path
     return target
 
 
-def default_pages_dir() -> Path:
-    """The toolkit's ``notebooks/`` folder, where the page notebooks live."""
-    from hwb_toolkit.resources import notebooks_dir
-
-    return notebooks_dir()
-
-
 def prepare_pages(source: str | Path, destination: str | Path,
                   names: Iterable[str] | None = None) -> list[Path]:
     """Copy the page notebooks from ``source`` into ``destination`` (the folder Voila serves).
@@ -164,7 +159,7 @@ def prepare_pages(source: str | Path, destination: str | Path,
     source, destination = Path(source), Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
     if names is None:
-        if source.resolve() == default_pages_dir().resolve():
+        if source.resolve() == notebooks_dir().resolve():
             names = APP_PAGES
         else:
             names = sorted(path.name for path in source.glob("*.ipynb"))
@@ -440,7 +435,7 @@ def serve(workspace: str | Path, port: int = DEFAULT_PORT, token: str | None = N
         sized = "set by --max-kernels"
     reports_dir = Path(reports if reports is not None else "reports").resolve()
     reports_dir.mkdir(parents=True, exist_ok=True)
-    pages_source = Path(pages) if pages is not None else default_pages_dir()
+    pages_source = Path(pages) if pages is not None else notebooks_dir()
 
     serving = Path(tempfile.mkdtemp(prefix="hwb-serve-"))
     try:

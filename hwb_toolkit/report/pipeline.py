@@ -57,11 +57,6 @@ def _ipc_kernel_manager():
     return IPCKernelManager
 
 
-def default_notebook() -> Path:
-    """The monthly briefing notebook shipped with the toolkit."""
-    return briefing_notebook()
-
-
 def validate_period(period: str) -> str:
     """Check a reporting period is ``YYYY-MM`` and return it."""
     try:
@@ -130,7 +125,7 @@ def build_report(
         }
         try:
             papermill.execute_notebook(
-                str(notebook or default_notebook()),
+                str(notebook or briefing_notebook()),
                 str(executed),
                 parameters=parameters,
                 kernel_name="python3",

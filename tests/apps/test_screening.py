@@ -17,8 +17,9 @@ from hwb_toolkit.apps.screening import (
     needs_review,
     screen_contributions,
 )
+from hwb_toolkit.resources import example_workspace_dir
 from hwb_toolkit.store import Store
-from hwb_toolkit.workspace import Workspace, example_workspace_path
+from hwb_toolkit.workspace import Workspace
 
 
 @pytest.mark.parametrize(
@@ -82,7 +83,7 @@ def test_already_masked_text_is_not_held_again():
 
 def test_example_workspace_voices_pass_unheld():
     """The example's 200+ realistic post-its, notes and forum posts hold nothing to screen."""
-    contributions = Workspace(example_workspace_path()).contributions(include_store=False)
+    contributions = Workspace(example_workspace_dir()).contributions(include_store=False)
     assert len(contributions) > 200
     flags = screen_contributions(contributions)
     assert flags.dtype == bool and flags.shape == (len(contributions),)

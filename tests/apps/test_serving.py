@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from hwb_toolkit.apps import serve
+from hwb_toolkit.resources import notebooks_dir
 
 from .conftest import (
     BARE_PAGE,
@@ -63,7 +64,7 @@ def test_reports_allowlist_is_the_published_files_only(path, allowed):
 
 
 def test_prepare_pages_serves_the_app_notebooks_never_the_briefing(tmp_path):
-    copies = serve.prepare_pages(serve.default_pages_dir(), tmp_path / "pages")
+    copies = serve.prepare_pages(notebooks_dir(), tmp_path / "pages")
     names = {path.name for path in copies}
     assert "explorer.ipynb" in names
     assert names <= set(serve.APP_PAGES)

@@ -289,7 +289,7 @@ pathlib.Path(output_dir, "summary.json").write_text("{}")
 def test_a_failed_area_gives_the_next_one_a_fresh_kernel_at_once(tmp_path, monkeypatch):
 
     notebook = make_notebook(tmp_path / "by_area.ipynb", BY_AREA)
-    monkeypatch.setattr("hwb_toolkit.report.pipeline.default_notebook", lambda: notebook)
+    monkeypatch.setattr("hwb_toolkit.report.pipeline.briefing_notebook", lambda: notebook)
     out = str(tmp_path / "reports")
     try:
         results = []
