@@ -21,11 +21,11 @@ from hwb_toolkit.charts.style import (
     COMPARISON_COLOURS,
     COMPARISON_SHAPES,
     SECTOR_COLOURS,
-    _is_missing_cell,
     _shorten,
     _wrap,
 )
 from hwb_toolkit.errors import InputError
+from hwb_toolkit.values import is_missing
 
 _VL_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
 
@@ -87,7 +87,7 @@ def _records(frame: pd.DataFrame) -> alt.Data:
 def _inline_rows(names: Sequence[str], rows: Iterable[Sequence]) -> alt.Data:
     """Inline data from rows of plain Python values in ``names`` order (NaN -> null)."""
     return alt.Data(values=[
-        dict(zip(names, [None if _is_missing_cell(v) else v for v in row], strict=True))
+        dict(zip(names, [None if is_missing(v) else v for v in row], strict=True))
         for row in rows
     ])
 
@@ -273,8 +273,8 @@ def _row_bars(
     total_ends = totals["end"].tolist()
     top = max(
         [0.0, low]
-        + [float(v) for v in segments["end"].tolist() if not _is_missing_cell(v)]
-        + [float(v) for v in total_ends if not _is_missing_cell(v)]
+        + [float(v) for v in segments["end"].tolist() if not is_missing(v)]
+        + [float(v) for v in total_ends if not is_missing(v)]
         + ([] if high is None or not np.isfinite(high) else [float(high)])
     )
     longest = max((len(str(t)) for t in totals["text"]), default=0)
@@ -329,7 +329,7 @@ def _row_bars(
         for row, end, text in zip(
             totals["row"].tolist(), total_ends, totals["text"].tolist(), strict=True
         )
-        if not _is_missing_cell(end)
+        if not is_missing(end)
     ]
     text_layer = (
         alt.Chart(_inline_rows(["end", "y_mid", "text"], written))
@@ -342,4 +342,4 @@ def _row_bars(
 def _first_text(frame: pd.DataFrame, column: str) -> str | None:
     if column not in frame.columns:
         return None
-    return next((str(v) for v in frame[column].tolist() if not _is_missing_cell(v)), None)
+    return next((str(v) for v in frame[column].tolist() if not is_missing(v)), None)

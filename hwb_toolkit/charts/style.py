@@ -146,10 +146,6 @@ _BENCHMARK = "#000000"  # Fingertips draws the comparator in black
 _TEXT = "#333333"
 
 
-def _is_missing_cell(value) -> bool:
-    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
-
-
 def _fmt(value) -> str:
     """A number as people read it: thousands separated, one decimal place for most values."""
     if value is None or not np.isfinite(value):

@@ -29,7 +29,6 @@ from hwb_toolkit.charts.style import (
     DEFAULT_WIDTH,
     SECTOR_COLOURS,
     _count,
-    _is_missing_cell,
     _join,
     _missing_note,
     _plural,
@@ -37,7 +36,7 @@ from hwb_toolkit.charts.style import (
     _shorten,
 )
 from hwb_toolkit.schema import SECTORS
-from hwb_toolkit.values import require_columns
+from hwb_toolkit.values import is_missing, require_columns
 
 
 def theme_chart(
@@ -67,7 +66,7 @@ def theme_chart(
     ids = themes["theme"].astype(str).tolist()
     unsorted_sizes = _numeric(themes, "size", what).tolist()
     unsorted_labels = [
-        theme if _is_missing_cell(label) else str(label)
+        theme if is_missing(label) else str(label)
         for theme, label in zip(ids, themes["label"].tolist(), strict=True)
     ]
     # Largest first, then by label; themes without a size last.
