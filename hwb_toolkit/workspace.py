@@ -137,8 +137,11 @@ class Workspace:
         self.root = Path(root).resolve()
 
     @classmethod
-    def open(cls, root: str | Path) -> Workspace:
-        """Open the workspace at ``root``; :class:`ConfigError` if it is not one."""
+    def open(cls, root: Workspace | str | Path) -> Workspace:
+        """Open the workspace at ``root``; :class:`ConfigError` if it is not one. A workspace
+        already open is returned as it is, so callers take either and open nothing twice."""
+        if isinstance(root, Workspace):
+            return root
         workspace = cls(root)
         if not workspace.root.is_dir():
             raise ConfigError("workspace folder not found", file=workspace.root)

@@ -17,6 +17,13 @@ def workspace(tmp_path):
     return init_workspace(tmp_path / "ws")
 
 
+def test_an_open_workspace_is_passed_down_not_opened_again(workspace):
+    opened = Workspace.open(workspace)
+    assert Workspace.open(opened) is opened
+    with pytest.raises(ConfigError, match="workspace folder not found"):
+        Workspace.open(workspace / "nowhere")
+
+
 def test_sources_yaml_cannot_name_a_file_outside_the_workspace(workspace, tmp_path):
     secret = tmp_path / "secret.csv"
     secret.write_text("contribution_id,text\n1,the neighbour's PIN is 1234\n")

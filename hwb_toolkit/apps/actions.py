@@ -565,8 +565,7 @@ def actions_page(workspace: str | Path | Workspace | None = None) -> widgets.VBo
 
     Returns the root widget (with ``.actions_page`` pointing at the :class:`ActionsPage`).
     """
-    if not isinstance(workspace, Workspace):
-        workspace = Workspace.open(workspace if workspace is not None else workspace_path())
+    workspace = Workspace.open(workspace if workspace is not None else workspace_path())
     page = ActionsPage(workspace)
     page.root.actions_page = page
     return page.root

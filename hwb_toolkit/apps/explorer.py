@@ -85,7 +85,7 @@ class ExplorerData:
     """
 
     def __init__(self, workspace: str | Path | Workspace, reports: str | Path) -> None:
-        self.workspace = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+        self.workspace = Workspace.open(workspace)
         self.strategy = self.workspace.strategy
         self.reports = Path(reports)
         found = latest_prepared(self.reports)

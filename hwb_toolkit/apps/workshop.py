@@ -478,8 +478,7 @@ def workshop_page(
     theme" (default ``$HWB_DOTS_PER_ITEM``, else 3; 0 = no limit).
     Returns the root widget (with ``.workshop`` pointing at the :class:`WorkshopPage`).
     """
-    if not isinstance(workspace, Workspace):
-        workspace = Workspace.open(workspace if workspace is not None else workspace_path())
+    workspace = Workspace.open(workspace if workspace is not None else workspace_path())
     query = page_query() if query is None else query
     code = facilitator_code(workspace.root)
     page = WorkshopPage(

@@ -72,9 +72,7 @@ def prepare_period(workspace: Workspace | str | Path, period: str, out: str | Pa
     staging = folder.with_name(f"{_STAGING_PREFIX}prepared-{uuid.uuid4().hex[:8]}")
     staging.mkdir(parents=True)
     try:
-        if not isinstance(workspace, Workspace):
-            workspace = Workspace.open(workspace)
-        compute_shared_tables(workspace).save(staging)
+        compute_shared_tables(Workspace.open(workspace)).save(staging)
         _recover(folder)
         _swap_into_place(staging, folder)
     finally:
@@ -193,7 +191,7 @@ def run_batch(
     validate_period(period)
     started = time.perf_counter()
     out = Path(out).resolve()
-    workspace_obj = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    workspace_obj = Workspace.open(workspace)
     known = list(workspace_obj.briefing_areas()["area_code"])
     results: dict[str, AreaResult] = {}
     codes = known if areas is None else []

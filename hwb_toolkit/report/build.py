@@ -90,7 +90,7 @@ def build_briefing(
         charts.draw_in_background_process()
     else:
         charts.warm_up()
-    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    ws = Workspace.open(workspace)
     strategy = ws.strategy
     # Without prepared tables, the indicators are read first and the voices and actions only
     # after the indicator charts are queued, so the chart process starts drawing sooner.

@@ -257,7 +257,7 @@ class LiveHub:
                  analyser: Executor | None = None, refresh_pause: float = REFRESH_PAUSE,
                  forming_pause: float = FORMING_PAUSE,
                  watch_seconds: float = WATCH_SECONDS) -> None:
-        self.workspace = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+        self.workspace = Workspace.open(workspace)
         self.root = worker.workspace_key(self.workspace.root)
         self.secret = live_secret(self.workspace.root)
         self.store = self.workspace.store()
